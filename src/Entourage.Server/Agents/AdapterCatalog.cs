@@ -1,0 +1,61 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+
+namespace Entourage.Server.Agents;
+
+/// <summary>Whether an agent's CLI can be launched here; an agent whose CLI is missing shows "offline".</summary>
+public sealed record AdapterAvailability(bool Available, string? Executable, string? Reason);
+
+/// <summary>
+/// Known adapters and where their executables are. <c>config.command</c> overrides the executable (required for
+/// the <c>command</c> adapter). Lookups are cached briefly: this runs for every agent listing.
+/// </summary>
+public sealed class AdapterCatalog(TimeProvider clock)
+{
+    public static readonly IReadOnlyDictionary<string, string?> DefaultExecutables = new Dictionary<string, string?>
+    {
+        ["claude-code"] = "claude",
+        ["codex"] = "codex",
+        ["gemini"] = "gemini",
+        ["aider"] = "aider",
+        ["command"] = null,
+    };
+
+    public static string AllowedNames => string.Join(", ", DefaultExecutables.Keys);
+
+    public static bool IsKnown(string adapter) => DefaultExecutables.ContainsKey(adapter);
+
+    private readonly ConcurrentDictionary<string, (AdapterAvailability Result, DateTimeOffset At)> _cache = new();
+
+    public AdapterAvailability Check(string adapter, JsonObject config)
+    {
+        var command = config["command"]?.GetValueKind() == System.Text.Json.JsonValueKind.String ? config["command"]!.GetValue<string>() : null;
+        if (!DefaultExecutables.TryGetValue(adapter, out var exe))
+            return new(false, null, $"Unknown adapter '{adapter}'. Use one of: {AllowedNames}.");
+        exe = command ?? exe;
+        if (exe is null)
+            return new(false, null, "The command adapter needs config.command: the executable to run.");
+
+        var key = adapter + "\n" + exe;
+        var now = clock.GetUtcNow();
+        if (_cache.TryGetValue(key, out var hit) && now - hit.At < TimeSpan.FromSeconds(10)) return hit.Result;
+        var path = Resolve(exe);
+        var result = path is null
+            ? new AdapterAvailability(false, null, $"'{exe}' was not found on PATH. Install the {adapter} CLI or set config.command to its path.")
+            : new AdapterAvailability(true, path, null);
+        _cache[key] = (result, now);
+        return result;
+    }
+
+    /// <summary>Full path of an executable: as given when it contains a slash, else searched on PATH.</summary>
+    public static string? Resolve(string exe)
+    {
+        if (exe.Contains('/')) return File.Exists(exe) ? Path.GetFullPath(exe) : null;
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(dir, exe);
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+}

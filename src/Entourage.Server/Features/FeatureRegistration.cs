@@ -1,0 +1,19 @@
+namespace Entourage.Server.Features;
+
+/// <summary>The REST API under /api/v1. Each resource folder maps its own group here.</summary>
+public static class FeatureRegistration
+{
+    public static IServiceCollection AddEntourageFeatures(this IServiceCollection services, IConfiguration config)
+    {
+        services.AddScoped<Agents.AgentViews>();
+        return services;
+    }
+
+    public static WebApplication MapEntourageApi(this WebApplication app)
+    {
+        var api = app.MapGroup("/api/v1");
+        Orgs.OrgEndpoints.Map(api);
+        Teams.TeamEndpoints.Map(api);
+        return app;
+    }
+}

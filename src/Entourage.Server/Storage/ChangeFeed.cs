@@ -1,0 +1,56 @@
+using System.Threading.Channels;
+
+namespace Entourage.Server.Storage;
+
+/// <summary>What changed, published only after the change is committed. Carries no state: readers re-query.</summary>
+/// <param name="Kind">Entity kind in snake_case: task, agent, message, turn, dispatch_request, human_request, review, usage_record, team…</param>
+/// <param name="Id">Key of the changed row, as text.</param>
+/// <param name="TeamId">Team the row belongs to, when it has one.</param>
+/// <param name="Op">added | modified | deleted | log (a turn's log grew).</param>
+public sealed record ChangeEvent(string Kind, string Id, Guid? TeamId, string Op, long Seq, DateTime At);
+
+/// <summary>
+/// In-process broadcast of committed changes: wakes waiters (POST /tasks/wait), the dispatcher's doorbell, the
+/// dashboard and the SSE stream. Subscribers get a bounded channel each; a slow subscriber loses old events,
+/// never blocks writers (it must re-read state anyway).
+/// </summary>
+public sealed class ChangeFeed
+{
+    private readonly Lock _gate = new();
+    private readonly List<Channel<ChangeEvent>> _subscribers = [];
+    private long _seq;
+
+    public long LastSeq => Interlocked.Read(ref _seq);
+
+    public void Publish(string kind, string id, Guid? teamId, string op, DateTime at)
+    {
+        var evt = new ChangeEvent(kind, id, teamId, op, Interlocked.Increment(ref _seq), at);
+        Channel<ChangeEvent>[] subs;
+        lock (_gate) subs = [.. _subscribers];
+        foreach (var s in subs) s.Writer.TryWrite(evt);
+    }
+
+    /// <summary>Subscribe before reading state, so nothing that commits after the read can be missed.</summary>
+    public Subscription Subscribe(int capacity = 1024)
+    {
+        var ch = Channel.CreateBounded<ChangeEvent>(new BoundedChannelOptions(capacity)
+        {
+            FullMode = BoundedChannelFullMode.DropOldest,
+            SingleReader = true,
+        });
+        lock (_gate) _subscribers.Add(ch);
+        return new Subscription(this, ch);
+    }
+
+    private void Remove(Channel<ChangeEvent> ch)
+    {
+        lock (_gate) _subscribers.Remove(ch);
+        ch.Writer.TryComplete();
+    }
+
+    public sealed class Subscription(ChangeFeed feed, Channel<ChangeEvent> channel) : IDisposable
+    {
+        public ChannelReader<ChangeEvent> Reader => channel.Reader;
+        public void Dispose() => feed.Remove(channel);
+    }
+}

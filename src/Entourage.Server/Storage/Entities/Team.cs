@@ -1,0 +1,29 @@
+namespace Entourage.Server.Storage.Entities;
+
+public sealed class Team
+{
+    public Guid Id { get; set; }
+    public Guid OrgId { get; set; }
+    public required string Name { get; set; }
+    public required string Slug { get; set; }
+    public string? Description { get; set; }
+
+    /// <summary>Local path of the team's git repository; worktrees go under {RepoPath}/.worktrees.</summary>
+    public string? RepoPath { get; set; }
+    public string BaseBranch { get; set; } = "main";
+
+    // Settings (GET/PATCH /settings/teams/{id}); null limit = unlimited.
+    public double? DailyCostLimitUsd { get; set; }
+    public int? MaxConcurrentAgents { get; set; }
+    public bool RequireReview { get; set; } = true;
+    public string MergeStrategy { get; set; } = "squash";
+    public string? CheckCommand { get; set; }
+    public string? SetupCommand { get; set; }
+    public bool RequirePlanApproval { get; set; }
+    public string? ManagerPrompt { get; set; }
+    public string? EngineerPrompt { get; set; }
+    public string? RunnerLabels { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}

@@ -1,0 +1,62 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace Entourage.Server.Storage;
+
+public static class StorageRegistration
+{
+    /// <summary>
+    /// Registers <see cref="AppDbContext"/> (scoped) and <see cref="IDbContextFactory{AppDbContext}"/> (for
+    /// background loops) on SQLite by default or PostgreSQL when ENTOURAGE_DATABASE_URL is set.
+    /// </summary>
+    public static IServiceCollection AddEntourageStorage(this IServiceCollection services, IConfiguration config)
+    {
+        services.AddOptions<StorageOptions>()
+            .Bind(config.GetSection("Storage"))
+            .PostConfigure(o => o.DatabaseUrl ??= config["ENTOURAGE_DATABASE_URL"] is { Length: > 0 } url ? url : null);
+
+        var options = new StorageOptions();
+        config.GetSection("Storage").Bind(options);
+        options.DatabaseUrl ??= config["ENTOURAGE_DATABASE_URL"] is { Length: > 0 } u ? u : null;
+
+        services.AddSingleton<ChangeFeed>();
+        services.AddSingleton<ChangeInterceptor>();
+
+        if (options.UsePostgres)
+        {
+            var cs = PostgresConnectionString.Normalize(options.DatabaseUrl!);
+            services.AddDbContextFactory<PostgresDbContext>((sp, o) => o
+                .UseNpgsql(cs, n => n.MigrationsHistoryTable("__ef_migrations_history"))
+                .UseSnakeCaseNamingConvention()
+                .AddInterceptors(sp.GetRequiredService<ChangeInterceptor>()));
+            services.AddSingleton<IDbContextFactory<AppDbContext>>(sp =>
+                new Upcast<PostgresDbContext>(sp.GetRequiredService<IDbContextFactory<PostgresDbContext>>()));
+        }
+        else
+        {
+            var cs = new SqliteConnectionStringBuilder
+            {
+                DataSource = options.SqlitePath,
+                Cache = SqliteCacheMode.Private,
+                Pooling = true,
+                DefaultTimeout = 30,
+            }.ToString();
+            services.AddSingleton(new SqliteConnectionInterceptor());
+            services.AddDbContextFactory<SqliteDbContext>((sp, o) => o
+                .UseSqlite(cs, s => s.MigrationsHistoryTable("__ef_migrations_history"))
+                .UseSnakeCaseNamingConvention()
+                .AddInterceptors(sp.GetRequiredService<ChangeInterceptor>(), sp.GetRequiredService<SqliteConnectionInterceptor>()));
+            services.AddSingleton<IDbContextFactory<AppDbContext>>(sp =>
+                new Upcast<SqliteDbContext>(sp.GetRequiredService<IDbContextFactory<SqliteDbContext>>()));
+        }
+
+        services.AddScoped<AppDbContext>(sp => sp.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext());
+        services.AddHostedService<DatabaseStartup>();
+        return services;
+    }
+
+    private sealed class Upcast<T>(IDbContextFactory<T> inner) : IDbContextFactory<AppDbContext> where T : AppDbContext
+    {
+        public AppDbContext CreateDbContext() => inner.CreateDbContext();
+    }
+}
