@@ -1,0 +1,46 @@
+using Npgsql;
+
+namespace Entourage.Tests.Infrastructure;
+
+/// <summary>
+/// A fresh PostgreSQL database per test server, created from ENTOURAGE_TEST_POSTGRES (scripts/test.sh sets it
+/// and starts the machine's PostgreSQL). Without it the Postgres tests fail with instructions, never skip
+/// silently.
+/// </summary>
+public static class PostgresTestDatabase
+{
+    public const string EnvVar = "ENTOURAGE_TEST_POSTGRES";
+
+    public static string AdminConnectionString =>
+        Environment.GetEnvironmentVariable(EnvVar) is { Length: > 0 } cs
+            ? cs
+            : throw new InvalidOperationException(
+                $"{EnvVar} is not set. PostgreSQL tests need a server: run scripts/test.sh, or `source scripts/pg-test-env.sh` before `dotnet test`.");
+
+    public static async Task<string> CreateAsync(CancellationToken ct = default)
+    {
+        var admin = new NpgsqlConnectionStringBuilder(AdminConnectionString);
+        var name = "ent_t_" + Guid.NewGuid().ToString("N")[..16];
+        await using (var conn = new NpgsqlConnection(admin.ConnectionString))
+        {
+            await conn.OpenAsync(ct);
+            await using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", conn);
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        admin.Database = name;
+        admin.Pooling = true;
+        return admin.ConnectionString;
+    }
+
+    public static async Task DropAsync(string connectionString)
+    {
+        var b = new NpgsqlConnectionStringBuilder(connectionString);
+        var name = b.Database!;
+        NpgsqlConnection.ClearAllPools();
+        var admin = new NpgsqlConnectionStringBuilder(AdminConnectionString);
+        await using var conn = new NpgsqlConnection(admin.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", conn);
+        await cmd.ExecuteNonQueryAsync();
+    }
+}

@@ -1,0 +1,4 @@
+namespace Entourage.Tests.Infrastructure;
+
+/// <summary>The two storage providers every contract suite runs against.</summary>
+public enum Store { Sqlite, Postgres }
