@@ -14,6 +14,7 @@ public static class FeatureRegistration
         var api = app.MapGroup("/api/v1");
         Orgs.OrgEndpoints.Map(api);
         Teams.TeamEndpoints.Map(api);
+        Prompts.PromptEndpoints.Map(api);
         return app;
     }
 }

@@ -1,0 +1,110 @@
+using System.Net;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace Entourage.Client.Mcp;
+
+/// <summary>
+/// `entourage mcp`: an MCP server on stdin/stdout that forwards every JSON-RPC message to the Entourage server's
+/// Streamable HTTP endpoint (/mcp) and every reply, progress notification and error back. It works at the
+/// transport level with the official SDK's transports, so whatever the server offers (tools, progress, new
+/// protocol revisions) passes through unchanged, and the identity is the bearer token, exactly as over HTTP.
+/// </summary>
+public static class StdioBridge
+{
+    /// <summary>Header naming the agent an operator API key acts for (agent tokens name themselves).</summary>
+    public const string ActAsAgentHeader = "X-Entourage-Agent";
+
+    /// <summary>
+    /// Runs until stdin ends or <paramref name="ct"/> fires. <paramref name="serverUrl"/> is the server's base
+    /// URL (http://localhost:8000) or its /mcp endpoint; <paramref name="token"/> is an agent token (or an API
+    /// key together with <paramref name="actAsAgent"/>).
+    /// </summary>
+    public static async Task RunAsync(string serverUrl, string token, Stream stdin, Stream stdout, CancellationToken ct, string? actAsAgent = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(serverUrl);
+        ArgumentException.ThrowIfNullOrWhiteSpace(token);
+        var headers = new Dictionary<string, string> { ["Authorization"] = "Bearer " + token };
+        if (!string.IsNullOrWhiteSpace(actAsAgent)) headers[ActAsAgentHeader] = actAsAgent;
+
+        // A wait_for_task_completion call may legitimately last an hour: no client-side timeout.
+        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        await using var httpTransport = new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Endpoint = McpEndpoint(serverUrl),
+            TransportMode = HttpTransportMode.StreamableHttp,
+            // The server is stateless: it has no standalone GET stream to open.
+            EnableStandaloneGetStream = false,
+            AdditionalHeaders = headers,
+            Name = "entourage",
+        }, http);
+
+        await using var local = new StreamServerTransport(stdin, stdout, "entourage");
+        await using var remote = await httpTransport.ConnectAsync(ct);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+
+        var upstream = PumpUpAsync(local, remote, stop.Token);
+        var downstream = PumpAsync(remote.MessageReader, local, stop.Token);
+        await Task.WhenAny(upstream, downstream);
+        await stop.CancelAsync();
+        try { await Task.WhenAll(upstream, downstream); }
+        catch (OperationCanceledException) { }
+    }
+
+    /// <summary>Accepts "http://host:port", "http://host:port/" or the full ".../mcp" address.</summary>
+    public static Uri McpEndpoint(string serverUrl)
+    {
+        var trimmed = serverUrl.TrimEnd('/');
+        return new Uri(trimmed.EndsWith("/mcp", StringComparison.OrdinalIgnoreCase) ? trimmed : trimmed + "/mcp");
+    }
+
+    // Client → server. Each message is sent on its own task: over HTTP a send lasts until its reply arrives, and
+    // a long wait must not hold up a tools/list or a cancellation sent meanwhile.
+    private static async Task PumpUpAsync(ITransport local, ITransport remote, CancellationToken ct)
+    {
+        var inFlight = new List<Task>();
+        await foreach (var message in local.MessageReader.ReadAllAsync(ct))
+        {
+            inFlight.RemoveAll(t => t.IsCompleted);
+            inFlight.Add(ForwardAsync(message, local, remote, ct));
+        }
+        await Task.WhenAll(inFlight);
+    }
+
+    private static async Task ForwardAsync(JsonRpcMessage message, ITransport local, ITransport remote, CancellationToken ct)
+    {
+        try
+        {
+            await remote.SendMessageAsync(message, ct);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or McpException or IOException or InvalidOperationException)
+        {
+            // A request must always get an answer, or the client hangs: turn the HTTP failure into a JSON-RPC error.
+            if (message is JsonRpcRequest request)
+                await local.SendMessageAsync(new JsonRpcError
+                {
+                    Id = request.Id,
+                    Error = new JsonRpcErrorDetail { Code = (int)McpErrorCode.InternalError, Message = Explain(ex) },
+                }, ct);
+        }
+    }
+
+    private static async Task PumpAsync(System.Threading.Channels.ChannelReader<JsonRpcMessage> from, ITransport to, CancellationToken ct)
+    {
+        await foreach (var message in from.ReadAllAsync(ct))
+            await to.SendMessageAsync(message, ct);
+    }
+
+    private static string Explain(Exception ex) => ex switch
+    {
+        HttpRequestException { StatusCode: HttpStatusCode.Unauthorized } =>
+            "The Entourage server refused the token (401). Check ENTOURAGE_AGENT_TOKEN, or rotate the agent's token with POST /api/v1/agents/{id}/token/rotate.",
+        HttpRequestException { StatusCode: HttpStatusCode.Forbidden } =>
+            "The Entourage server refused this request (403): " + ex.Message,
+        HttpRequestException { StatusCode: null } =>
+            "Cannot reach the Entourage server: " + ex.Message + ". Is `entourage serve` running at that address?",
+        _ => "Entourage bridge error: " + ex.Message,
+    };
+}
