@@ -63,7 +63,8 @@ entourage_pg_start() {
     local cluster ver name port status
     cluster=$(_entourage_pg_pick_cluster)
     if [ -z "$cluster" ]; then
-        ver=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+        ver=$(find /usr/lib/postgresql -mindepth 3 -maxdepth 3 -path '*/bin/postgres' 2>/dev/null |
+            awk -F/ '{ print $5 }' | sort -V | tail -n 1)
         if [ -z "$ver" ]; then
             _entourage_pg_log "no PostgreSQL version found under /usr/lib/postgresql"
             return 1
@@ -99,8 +100,8 @@ entourage_pg_start() {
         fi
     fi
 
-    local i
-    for i in $(seq 1 60); do
+    local _
+    for _ in $(seq 1 60); do
         if pg_isready -q -h 127.0.0.1 -p "$port"; then break; fi
         sleep 1
     done
