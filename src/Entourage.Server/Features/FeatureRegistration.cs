@@ -15,6 +15,10 @@ public static class FeatureRegistration
         Orgs.OrgEndpoints.Map(api);
         Teams.TeamEndpoints.Map(api);
         Prompts.PromptEndpoints.Map(api);
+        Agents.AgentEndpoints.Map(api);
+        Tasks.TaskEndpoints.Map(api);
+        Events.TaskEventsEndpoint.Map(api);
+        Messages.MessageEndpoints.Map(api);
         return app;
     }
 }

@@ -1,0 +1,84 @@
+using Entourage.Client.Contracts;
+using Entourage.Server.Hosting;
+using Entourage.Server.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Entourage.Server.Features.Tasks;
+
+/// <summary>
+/// POST /tasks/{task_id}/status: one transition of the state machine, its timeline entry and its consequences
+/// (dependents unblocked, retried tasks dispatched, waits completed) in one transaction. Asking for the current
+/// state is a no-op, so a retried request is harmless.
+/// </summary>
+public static class ChangeTaskStatus
+{
+    public const int MaxReason = 4000;
+
+    public static Task<TaskDto> ExecuteAsync(AppDbContext db, long taskId, ChangeTaskStatusRequest request, Actor actor, TimeProvider clock, CancellationToken ct)
+    {
+        var errors = new ValidationErrors();
+        if (request.Status is null) errors.Add("status", $"Required: the new status, one of: {EnumNames.Allowed<TaskState>()}.");
+        var to = TaskRules.ParseEnum<TaskState>(errors, "status", request.Status);
+        if (request.Reason is { Length: > MaxReason }) errors.Add("reason", $"At most {MaxReason} characters.");
+        errors.ThrowIfAny();
+        return ExecuteAsync(db, taskId, to!.Value, actor, request.Reason, clock, ct);
+    }
+
+    public static async Task<TaskDto> ExecuteAsync(AppDbContext db, long taskId, TaskState to, Actor actor, string? reason, TimeProvider clock, CancellationToken ct)
+    {
+        var teamId = await TaskLoad.TeamOfAsync(db, taskId, ct);
+        await using (var tx = await TaskTransaction.BeginAsync(db, teamId, ct))
+        {
+            var task = await TaskLoad.ForUpdateAsync(db, taskId, ct);
+            var from = task.Status;
+            if (from != to)
+            {
+                if (!TaskRules.CanMove(from, to))
+                {
+                    var allowed = TaskRules.AllowedFrom(from);
+                    throw ApiProblem.Conflict(
+                        $"Task {task.Id} is {EnumNames.ToSnake(from)} and cannot move to {EnumNames.ToSnake(to)}. Allowed next states: {TaskRules.Describe(allowed)}.",
+                        new Dictionary<string, object?> { ["status"] = EnumNames.ToSnake(from), ["allowed"] = allowed.Select(s => EnumNames.ToSnake(s)).ToArray() });
+                }
+                if (to == TaskState.InProgress) await EnsureDependenciesDoneAsync(db, task.Id, ct);
+
+                var now = clock.GetUtcNow().UtcDateTime;
+                task.Status = to;
+                task.UpdatedAt = now;
+                if (to == TaskState.InProgress) task.StartedAt ??= now;
+                if (to.IsTerminal()) task.CompletedAt = now;
+                if (to == TaskState.Failed) task.FailureReason = string.IsNullOrWhiteSpace(reason) ? "failed (no reason given)" : reason;
+                if (to == TaskState.Todo)
+                {
+                    task.CompletedAt = null;
+                    task.FailureReason = null;
+                }
+                TaskTimeline.Add(db, task.Id, task.TeamId, "status_changed", actor, now, from, to,
+                    string.IsNullOrWhiteSpace(reason) ? null : new { Reason = reason });
+                await db.SaveChangesAsync(ct);
+                await DagEffects.AfterStatusChangeAsync(db, task, from, to, actor, now, ct);
+                await db.SaveChangesAsync(ct);
+                await tx.CommitAsync(ct);
+            }
+        }
+        return await TaskViews.GetAsync(db, taskId, ct);
+    }
+
+    /// <summary>The DAG rule: in_progress only when every dependency is done; the 409 says who blocks and what to do.</summary>
+    private static async Task EnsureDependenciesDoneAsync(AppDbContext db, long taskId, CancellationToken ct)
+    {
+        var blockers = await (from d in db.TaskDependencies
+                              join t in db.Tasks on d.DependsOnId equals t.Id
+                              where d.TaskId == taskId && t.Status != TaskState.Done
+                              orderby t.Id
+                              select new { t.Id, t.Status }).ToListAsync(ct);
+        if (blockers.Count == 0) return;
+        var list = string.Join(", ", blockers.Select(b => $"task {b.Id} ({EnumNames.ToSnake(b.Status)})"));
+        var failed = blockers.Where(b => TaskRules.IsFailedEnd(b.Status)).Select(b => b.Id).ToList();
+        var advice = failed.Count > 0
+            ? $"task {failed[0]} will never finish as it is: retry it (POST /api/v1/tasks/{failed[0]}/status {{\"status\": \"todo\"}}) or cancel this task"
+            : blockers.Count == 1 ? "wait for it or pick another" : "wait for them or pick another";
+        throw ApiProblem.Conflict($"task {taskId} is blocked by {list}; {advice}",
+            new Dictionary<string, object?> { ["blocked_by"] = blockers.Select(b => b.Id).ToArray(), ["blocked_by_failed"] = failed.ToArray() });
+    }
+}

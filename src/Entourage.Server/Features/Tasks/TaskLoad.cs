@@ -1,0 +1,24 @@
+using Entourage.Server.Hosting;
+using Entourage.Server.Storage;
+using Entourage.Server.Storage.Entities;
+using Microsoft.EntityFrameworkCore;
+
+namespace Entourage.Server.Features.Tasks;
+
+/// <summary>Loading a task for a change: team first (to take the team's lock), then the row inside the transaction.</summary>
+internal static class TaskLoad
+{
+    public static async Task<Guid> TeamOfAsync(AppDbContext db, long taskId, CancellationToken ct)
+    {
+        var team = await db.Tasks.Where(t => t.Id == taskId).Select(t => (Guid?)t.TeamId).FirstOrDefaultAsync(ct);
+        return team ?? throw ApiProblem.NotFound("task", taskId);
+    }
+
+    /// <summary>Reads the current row (reloading it if the context already tracked an older copy).</summary>
+    public static async Task<TaskItem> ForUpdateAsync(AppDbContext db, long taskId, CancellationToken ct)
+    {
+        var task = await TaskViews.FindAsync(db, taskId, ct);
+        await db.Entry(task).ReloadAsync(ct);
+        return task;
+    }
+}
