@@ -3,7 +3,10 @@ namespace Entourage.Client.Contracts;
 // Enums travel as lower snake_case strings in JSON and in the database ("in_progress").
 
 /// <summary>Task lifecycle of DESIGN §3. Terminal: done, cancelled, failed.</summary>
-public enum TaskState { Todo, InProgress, InReview, Done, Cancelled, Failed }
+public enum TaskState { Todo, InProgress, InReview, Done, Cancelled, Failed, Proposed }
+
+/// <summary>A manager's proposed plan (team setting require_plan_approval).</summary>
+public enum PlanState { Proposed, Approved, Rejected }
 
 public enum TaskPriority { Low, Medium, High, Critical }
 

@@ -29,6 +29,7 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
     public DbSet<MergeQueueItem> MergeQueue => Set<MergeQueueItem>();
     public DbSet<TaskWait> TaskWaits => Set<TaskWait>();
     public DbSet<Node> Nodes => Set<Node>();
+    public DbSet<Plan> Plans => Set<Plan>();
 
     /// <summary>True on PostgreSQL; hot-path raw SQL picks its dialect from this.</summary>
     public bool IsPostgres => Database.ProviderName?.Contains("Npgsql", StringComparison.Ordinal) == true;
@@ -50,6 +51,7 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
         configurationBuilder.Properties<HumanRequestStatus>().HaveConversion<SnakeEnumConverter<HumanRequestStatus>>();
         configurationBuilder.Properties<ReviewState>().HaveConversion<SnakeEnumConverter<ReviewState>>();
         configurationBuilder.Properties<MergeState>().HaveConversion<SnakeEnumConverter<MergeState>>();
+        configurationBuilder.Properties<PlanState>().HaveConversion<SnakeEnumConverter<PlanState>>();
     }
 
     protected override void OnModelCreating(ModelBuilder b)
@@ -85,6 +87,7 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
             e.HasIndex(x => new { x.TeamId, x.Status });
             e.HasIndex(x => x.AssigneeId);
             e.HasIndex(x => x.ParentId);
+            e.HasIndex(x => x.PlanId);
             e.Property(x => x.Version).IsConcurrencyToken();
             e.HasOne<Team>().WithMany().HasForeignKey(x => x.TeamId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne<TaskItem>().WithMany().HasForeignKey(x => x.ParentId).OnDelete(DeleteBehavior.Restrict);
@@ -149,6 +152,11 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
         });
         b.Entity<TaskWait>(e => e.HasIndex(x => new { x.AgentId, x.CompletedAt }));
         b.Entity<Node>(e => e.HasKey(x => x.Id));
+        b.Entity<Plan>(e =>
+        {
+            e.HasIndex(x => new { x.TeamId, x.State });
+            e.HasOne<Team>().WithMany().HasForeignKey(x => x.TeamId).OnDelete(DeleteBehavior.Cascade);
+        });
     }
 
     private static void Text(PropertyBuilder<string> p, int max) => p.HasMaxLength(max);

@@ -138,6 +138,7 @@ public sealed class ChangeInterceptor(ChangeFeed feed, TimeProvider clock) : ISa
         Review r => r.TeamId,
         MergeQueueItem m => m.TeamId,
         TaskWait w => w.TeamId,
+        Plan p => p.TeamId,
         _ => null,
     };
 }

@@ -13,6 +13,9 @@ public sealed class Review
     public string? HeadSha { get; set; }
     public string? Summary { get; set; }
     public string? Reviewer { get; set; }
+
+    /// <summary>The reviewer's overall remark with the decision.</summary>
+    public string? Body { get; set; }
     public DateTime RequestedAt { get; set; }
     public DateTime? DecidedAt { get; set; }
 }

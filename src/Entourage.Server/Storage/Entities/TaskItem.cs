@@ -8,6 +8,9 @@ public sealed class TaskItem
     public long Id { get; set; }
     public Guid TeamId { get; set; }
     public long? ParentId { get; set; }
+
+    /// <summary>The proposed plan this task came with (team setting require_plan_approval); null otherwise.</summary>
+    public long? PlanId { get; set; }
     public required string Title { get; set; }
     public string Description { get; set; } = "";
     public TaskPriority Priority { get; set; } = TaskPriority.Medium;

@@ -306,6 +306,14 @@ namespace Entourage.Server.Storage.Migrations.Postgres
                         .HasColumnType("integer")
                         .HasColumnName("attempts");
 
+                    b.Property<string>("BaseSha")
+                        .HasColumnType("text")
+                        .HasColumnName("base_sha");
+
+                    b.Property<string>("CandidateSha")
+                        .HasColumnType("text")
+                        .HasColumnName("candidate_sha");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -325,6 +333,10 @@ namespace Entourage.Server.Storage.Migrations.Postgres
                     b.Property<string>("Owner")
                         .HasColumnType("text")
                         .HasColumnName("owner");
+
+                    b.Property<string>("Phase")
+                        .HasColumnType("text")
+                        .HasColumnName("phase");
 
                     b.Property<string>("State")
                         .IsRequired()
@@ -490,6 +502,61 @@ namespace Entourage.Server.Storage.Migrations.Postgres
                     b.ToTable("orgs", (string)null);
                 });
 
+            modelBuilder.Entity("Entourage.Server.Storage.Entities.Plan", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTime?>("DecidedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("decided_at");
+
+                    b.Property<string>("DecidedBy")
+                        .HasColumnType("text")
+                        .HasColumnName("decided_by");
+
+                    b.Property<string>("Feedback")
+                        .HasColumnType("text")
+                        .HasColumnName("feedback");
+
+                    b.Property<long?>("ParentTaskId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("parent_task_id");
+
+                    b.Property<Guid?>("ProposedByAgentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("proposed_by_agent_id");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("state");
+
+                    b.Property<Guid>("TeamId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("team_id");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_plans");
+
+                    b.HasIndex("TeamId", "State")
+                        .HasDatabaseName("ix_plans_team_id_state");
+
+                    b.ToTable("plans", (string)null);
+                });
+
             modelBuilder.Entity("Entourage.Server.Storage.Entities.Review", b =>
                 {
                     b.Property<long>("Id")
@@ -502,6 +569,10 @@ namespace Entourage.Server.Storage.Migrations.Postgres
                     b.Property<string>("BaseSha")
                         .HasColumnType("text")
                         .HasColumnName("base_sha");
+
+                    b.Property<string>("Body")
+                        .HasColumnType("text")
+                        .HasColumnName("body");
 
                     b.Property<DateTime?>("DecidedAt")
                         .HasColumnType("timestamp with time zone")
@@ -726,6 +797,10 @@ namespace Entourage.Server.Storage.Migrations.Postgres
                         .HasColumnType("bigint")
                         .HasColumnName("parent_id");
 
+                    b.Property<long?>("PlanId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("plan_id");
+
                     b.Property<string>("Priority")
                         .IsRequired()
                         .HasColumnType("text")
@@ -776,6 +851,9 @@ namespace Entourage.Server.Storage.Migrations.Postgres
 
                     b.HasIndex("ParentId")
                         .HasDatabaseName("ix_tasks_parent_id");
+
+                    b.HasIndex("PlanId")
+                        .HasDatabaseName("ix_tasks_plan_id");
 
                     b.HasIndex("TeamId", "Status")
                         .HasDatabaseName("ix_tasks_team_id_status");
@@ -1124,6 +1202,16 @@ namespace Entourage.Server.Storage.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_messages_teams_team_id");
+                });
+
+            modelBuilder.Entity("Entourage.Server.Storage.Entities.Plan", b =>
+                {
+                    b.HasOne("Entourage.Server.Storage.Entities.Team", null)
+                        .WithMany()
+                        .HasForeignKey("TeamId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_plans_teams_team_id");
                 });
 
             modelBuilder.Entity("Entourage.Server.Storage.Entities.ReviewComment", b =>

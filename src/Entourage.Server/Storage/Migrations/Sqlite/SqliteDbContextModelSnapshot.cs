@@ -295,6 +295,14 @@ namespace Entourage.Server.Storage.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("attempts");
 
+                    b.Property<string>("BaseSha")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("base_sha");
+
+                    b.Property<string>("CandidateSha")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("candidate_sha");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("created_at");
@@ -314,6 +322,10 @@ namespace Entourage.Server.Storage.Migrations.Sqlite
                     b.Property<string>("Owner")
                         .HasColumnType("TEXT")
                         .HasColumnName("owner");
+
+                    b.Property<string>("Phase")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("phase");
 
                     b.Property<string>("State")
                         .IsRequired()
@@ -477,6 +489,59 @@ namespace Entourage.Server.Storage.Migrations.Sqlite
                     b.ToTable("orgs", (string)null);
                 });
 
+            modelBuilder.Entity("Entourage.Server.Storage.Entities.Plan", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTime?>("DecidedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("decided_at");
+
+                    b.Property<string>("DecidedBy")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("decided_by");
+
+                    b.Property<string>("Feedback")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("feedback");
+
+                    b.Property<long?>("ParentTaskId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("parent_task_id");
+
+                    b.Property<Guid?>("ProposedByAgentId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("proposed_by_agent_id");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("state");
+
+                    b.Property<Guid>("TeamId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("team_id");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_plans");
+
+                    b.HasIndex("TeamId", "State")
+                        .HasDatabaseName("ix_plans_team_id_state");
+
+                    b.ToTable("plans", (string)null);
+                });
+
             modelBuilder.Entity("Entourage.Server.Storage.Entities.Review", b =>
                 {
                     b.Property<long>("Id")
@@ -487,6 +552,10 @@ namespace Entourage.Server.Storage.Migrations.Sqlite
                     b.Property<string>("BaseSha")
                         .HasColumnType("TEXT")
                         .HasColumnName("base_sha");
+
+                    b.Property<string>("Body")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("body");
 
                     b.Property<DateTime?>("DecidedAt")
                         .HasColumnType("TEXT")
@@ -705,6 +774,10 @@ namespace Entourage.Server.Storage.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("parent_id");
 
+                    b.Property<long?>("PlanId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("plan_id");
+
                     b.Property<string>("Priority")
                         .IsRequired()
                         .HasColumnType("TEXT")
@@ -755,6 +828,9 @@ namespace Entourage.Server.Storage.Migrations.Sqlite
 
                     b.HasIndex("ParentId")
                         .HasDatabaseName("ix_tasks_parent_id");
+
+                    b.HasIndex("PlanId")
+                        .HasDatabaseName("ix_tasks_plan_id");
 
                     b.HasIndex("TeamId", "Status")
                         .HasDatabaseName("ix_tasks_team_id_status");
@@ -1099,6 +1175,16 @@ namespace Entourage.Server.Storage.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_messages_teams_team_id");
+                });
+
+            modelBuilder.Entity("Entourage.Server.Storage.Entities.Plan", b =>
+                {
+                    b.HasOne("Entourage.Server.Storage.Entities.Team", null)
+                        .WithMany()
+                        .HasForeignKey("TeamId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_plans_teams_team_id");
                 });
 
             modelBuilder.Entity("Entourage.Server.Storage.Entities.ReviewComment", b =>
