@@ -6,6 +6,7 @@ public static class FeatureRegistration
     public static IServiceCollection AddEntourageFeatures(this IServiceCollection services, IConfiguration config)
     {
         services.AddScoped<Agents.AgentViews>();
+        HumanRequests.HumanRequestsRegistration.AddHumanRequests(services);
         return services;
     }
 
@@ -19,6 +20,7 @@ public static class FeatureRegistration
         Tasks.TaskEndpoints.Map(api);
         Events.TaskEventsEndpoint.Map(api);
         Messages.MessageEndpoints.Map(api);
+        HumanRequests.HumanRequestEndpoints.Map(api);
         return app;
     }
 }

@@ -1,0 +1,33 @@
+using Entourage.Client.Contracts;
+using Entourage.Server.Dispatch;
+using Entourage.Server.Storage;
+using Entourage.Server.Storage.Entities;
+
+namespace Entourage.Server.Features.Reviews;
+
+/// <summary>
+/// A message from the system or a person to an agent, added to the caller's transaction together with the
+/// dispatch request that gives the agent a turn to read it: review feedback, merge failures, human answers,
+/// plan feedback. The agent sees it in its next prompt and through get_inbox.
+/// </summary>
+public static class AgentNotice
+{
+    public static async Task<Message> AddAsync(AppDbContext db, Guid teamId, Guid recipientId, string senderName, long? taskId,
+        string body, DispatchReason reason, DateTime now, CancellationToken ct, string? reference = null)
+    {
+        var message = new Message
+        {
+            TeamId = teamId,
+            RecipientId = recipientId,
+            SenderName = senderName,
+            TaskId = taskId,
+            Body = body,
+            CreatedAt = now,
+        };
+        db.Messages.Add(message);
+        // The id is the dispatch request's reference; the caller's transaction keeps both or neither.
+        await db.SaveChangesAsync(ct);
+        DispatchRequests.Enqueue(db, teamId, recipientId, reason, now, taskId, reference ?? message.Id.ToString());
+        return message;
+    }
+}
