@@ -1,0 +1,46 @@
+using System.CommandLine;
+using Entourage.Cli.Infrastructure;
+using Entourage.Server.Hosting;
+using Microsoft.Extensions.Hosting;
+
+namespace Entourage.Cli.Commands.Server;
+
+/// <summary>
+/// entourage serve — the server itself in this process, with the same defaults as running Entourage.Server:
+/// http://localhost:8000, SQLite under ./.entourage, PostgreSQL when ENTOURAGE_DATABASE_URL is set. Any other
+/// arguments go to the host as configuration (e.g. --urls http://127.0.0.1:8100, --Dispatch:MaxConcurrentAgents 8).
+/// </summary>
+public sealed class ServeCommand : EntourageCommand
+{
+    private readonly Option<string?> _urls = new("--urls") { Description = "Address(es) to listen on (default http://localhost:8000)." };
+
+    public ServeCommand(CliEnvironment env) : base("serve", "Run the Entourage server (API, MCP, dashboard, dispatcher) in this terminal.", env)
+    {
+        Options.Add(_urls);
+        // Host configuration flags pass through untouched.
+        TreatUnmatchedTokensAsErrors = false;
+    }
+
+    protected override async Task<int> ExecuteAsync(CommandContext ctx, CancellationToken ct)
+    {
+        var args = new List<string>(ctx.Parse.UnmatchedTokens);
+        if (ctx.Get(_urls) is { } urls) args.AddRange(["--urls", urls]);
+        try
+        {
+            await using var app = EntourageApp.Build([.. args]);
+            // Ctrl-C (cancelling ct) stops the host gracefully: running turns get their soft-stop time.
+            await app.StartAsync(ct);
+            await app.WaitForShutdownAsync(ct);
+            return ExitCodes.Ok;
+        }
+        catch (InvalidOperationException ex) when (ex.Message.StartsWith("Another Entourage server", StringComparison.Ordinal))
+        {
+            // A refused start is a user error, not a crash: one clear line, no stack trace.
+            throw CliException.Usage(ex.Message);
+        }
+        catch (IOException ex) when (ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new CliException(ExitCodes.Conflict, $"{ex.Message} Another program holds the port; pick another with --urls http://localhost:8100.");
+        }
+    }
+}

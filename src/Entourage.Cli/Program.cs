@@ -1,0 +1,4 @@
+using Entourage.Cli;
+using Entourage.Cli.Infrastructure;
+
+return await EntourageCli.RunAsync(args, CliEnvironment.FromProcess());
