@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Entourage.Cli.Commands.Agents;
 using Entourage.Cli.Commands.Init;
+using Entourage.Cli.Commands.Mcp;
 using Entourage.Cli.Commands.Orgs;
 using Entourage.Cli.Commands.Server;
 using Entourage.Cli.Commands.Teams;
@@ -20,5 +21,6 @@ public static class Verbs
             new TeamCreateCommand(env), new TeamListCommand(env), new TeamShowCommand(env), new TeamUpdateCommand(env)),
         new CommandGroup("agent", "Agents of a team: add, list, show, remove.",
             new AgentAddCommand(env), new AgentListCommand(env), new AgentShowCommand(env), new AgentRemoveCommand(env)),
+        new McpCommand(env),
     ];
 }
