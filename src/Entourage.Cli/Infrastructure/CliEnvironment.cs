@@ -12,6 +12,7 @@ public sealed class CliEnvironment
     public required IAnsiConsole Error { get; init; }
     public Func<string, string?> GetEnv { get; init; } = Environment.GetEnvironmentVariable;
     public string WorkingDirectory { get; init; } = Directory.GetCurrentDirectory();
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
 
     /// <summary>False when stdin is redirected: then no command ever prompts.</summary>
     public bool InputIsTerminal { get; init; } = !Console.IsInputRedirected;
