@@ -7,6 +7,7 @@ public static class FeatureRegistration
     {
         services.AddScoped<Agents.AgentViews>();
         HumanRequests.HumanRequestsRegistration.AddHumanRequests(services);
+        services.AddSingleton<Tasks.TaskWaiter>();
         return services;
     }
 
@@ -21,6 +22,8 @@ public static class FeatureRegistration
         Events.TaskEventsEndpoint.Map(api);
         Messages.MessageEndpoints.Map(api);
         HumanRequests.HumanRequestEndpoints.Map(api);
+        Tasks.WaitEndpoint.Map(api);
+        Settings.TeamSettingsEndpoints.Map(api);
         return app;
     }
 }
