@@ -8,6 +8,7 @@ public static class FeatureRegistration
         services.AddScoped<Agents.AgentViews>();
         HumanRequests.HumanRequestsRegistration.AddHumanRequests(services);
         services.AddSingleton<Tasks.TaskWaiter>();
+        Merging.MergingRegistration.AddEntourageMerging(services, config);
         return services;
     }
 
@@ -24,6 +25,7 @@ public static class FeatureRegistration
         HumanRequests.HumanRequestEndpoints.Map(api);
         Tasks.WaitEndpoint.Map(api);
         Settings.TeamSettingsEndpoints.Map(api);
+        Reviews.ReviewEndpoints.Map(api);
         return app;
     }
 }

@@ -30,38 +30,45 @@ public static class ChangeTaskStatus
         await using (var tx = await TaskTransaction.BeginAsync(db, teamId, ct))
         {
             var task = await TaskLoad.ForUpdateAsync(db, taskId, ct);
-            var from = task.Status;
-            if (from != to)
-            {
-                if (!TaskRules.CanMove(from, to))
-                {
-                    var allowed = TaskRules.AllowedFrom(from);
-                    throw ApiProblem.Conflict(
-                        $"Task {task.Id} is {EnumNames.ToSnake(from)} and cannot move to {EnumNames.ToSnake(to)}. Allowed next states: {TaskRules.Describe(allowed)}.",
-                        new Dictionary<string, object?> { ["status"] = EnumNames.ToSnake(from), ["allowed"] = allowed.Select(s => EnumNames.ToSnake(s)).ToArray() });
-                }
-                if (to == TaskState.InProgress) await EnsureDependenciesDoneAsync(db, task.Id, ct);
-
-                var now = clock.GetUtcNow().UtcDateTime;
-                task.Status = to;
-                task.UpdatedAt = now;
-                if (to == TaskState.InProgress) task.StartedAt ??= now;
-                if (to.IsTerminal()) task.CompletedAt = now;
-                if (to == TaskState.Failed) task.FailureReason = string.IsNullOrWhiteSpace(reason) ? "failed (no reason given)" : reason;
-                if (to == TaskState.Todo)
-                {
-                    task.CompletedAt = null;
-                    task.FailureReason = null;
-                }
-                TaskTimeline.Add(db, task.Id, task.TeamId, "status_changed", actor, now, from, to,
-                    string.IsNullOrWhiteSpace(reason) ? null : new { Reason = reason });
-                await db.SaveChangesAsync(ct);
-                await DagEffects.AfterStatusChangeAsync(db, task, from, to, actor, now, ct);
-                await db.SaveChangesAsync(ct);
+            if (await ApplyAsync(db, task, to, actor, reason, clock.GetUtcNow().UtcDateTime, ct))
                 await tx.CommitAsync(ct);
-            }
         }
         return await TaskViews.GetAsync(db, taskId, ct);
+    }
+
+    /// <summary>
+    /// The transition itself inside the caller's transaction (review, merge queue and plan approval combine it with
+    /// their own rows): validates, records the timeline entry and the DAG effects, saves. False when already there.
+    /// </summary>
+    public static async Task<bool> ApplyAsync(AppDbContext db, Storage.Entities.TaskItem task, TaskState to, Actor actor, string? reason, DateTime now, CancellationToken ct)
+    {
+        var from = task.Status;
+        if (from == to) return false;
+        if (!TaskRules.CanMove(from, to))
+        {
+            var allowed = TaskRules.AllowedFrom(from);
+            throw ApiProblem.Conflict(
+                $"Task {task.Id} is {EnumNames.ToSnake(from)} and cannot move to {EnumNames.ToSnake(to)}. Allowed next states: {TaskRules.Describe(allowed)}.",
+                new Dictionary<string, object?> { ["status"] = EnumNames.ToSnake(from), ["allowed"] = allowed.Select(s => EnumNames.ToSnake(s)).ToArray() });
+        }
+        if (to == TaskState.InProgress) await EnsureDependenciesDoneAsync(db, task.Id, ct);
+
+        task.Status = to;
+        task.UpdatedAt = now;
+        if (to == TaskState.InProgress) task.StartedAt ??= now;
+        if (to.IsTerminal()) task.CompletedAt = now;
+        if (to == TaskState.Failed) task.FailureReason = string.IsNullOrWhiteSpace(reason) ? "failed (no reason given)" : reason;
+        if (to == TaskState.Todo)
+        {
+            task.CompletedAt = null;
+            task.FailureReason = null;
+        }
+        TaskTimeline.Add(db, task.Id, task.TeamId, "status_changed", actor, now, from, to,
+            string.IsNullOrWhiteSpace(reason) ? null : new { Reason = reason });
+        await db.SaveChangesAsync(ct);
+        await DagEffects.AfterStatusChangeAsync(db, task, from, to, actor, now, ct);
+        await db.SaveChangesAsync(ct);
+        return true;
     }
 
     /// <summary>The DAG rule: in_progress only when every dependency is done; the 409 says who blocks and what to do.</summary>

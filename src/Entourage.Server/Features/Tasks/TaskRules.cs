@@ -24,6 +24,8 @@ public static class TaskRules
         [TaskState.Cancelled] = [],
         // retry
         [TaskState.Failed] = [TaskState.Todo],
+        // a manager's plan awaiting approval (require_plan_approval): approved, or rejected/removed
+        [TaskState.Proposed] = [TaskState.Todo, TaskState.Cancelled],
     };
 
     public static IReadOnlyList<TaskState> AllowedFrom(TaskState from) => Allowed[from];
