@@ -1,0 +1,70 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Entourage.Tests.Infrastructure;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace Entourage.Tests.Mcp;
+
+/// <summary>Identity on /mcp: the bearer token names the agent; nothing else is accepted.</summary>
+public abstract class McpAuthContract(Store store) : IAsyncLifetime
+{
+    private TestServer _server = null!;
+
+    public async ValueTask InitializeAsync() => _server = await TestServer.StartAsync(store);
+
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task Agent_token_lists_the_tools_and_its_own_team()
+    {
+        var team = await McpTestTeam.CreateAsync(_server, "platform");
+        await using var client = await McpClients.ConnectAsync(_server, team.ManagerToken);
+        var tools = await client.ListToolsAsync();
+        tools.Select(t => t.Name).ShouldContain("list_team_agents");
+        foreach (var tool in tools) tool.Description.ShouldNotBeNullOrWhiteSpace();
+
+        var result = await client.CallToolAsync("list_team_agents");
+        result.IsError.ShouldNotBe(true);
+        var agents = JsonNode.Parse(((TextContentBlock)result.Content[0]).Text)!.AsArray();
+        agents.Select(a => a!["name"]!.GetValue<string>()).ShouldBe(["manager", "eng-backend", "eng-frontend"], ignoreOrder: true);
+        agents.ShouldAllBe(a => a!["team_id"]!.GetValue<Guid>() == team.Id);
+        agents.ShouldAllBe(a => a!["token"] == null);
+    }
+
+    [Fact]
+    public async Task Missing_or_wrong_token_is_refused_with_401()
+    {
+        await McpTestTeam.CreateAsync(_server, "platform");
+        foreach (var auth in new string?[] { null, "Bearer ent_agent_notatoken", "Basic abc" })
+        {
+            using var req = new HttpRequestMessage(HttpMethod.Post, "/mcp")
+            {
+                Content = new StringContent("""{"jsonrpc":"2.0","id":1,"method":"tools/list"}""", System.Text.Encoding.UTF8, "application/json"),
+            };
+            req.Headers.Accept.ParseAdd("application/json");
+            req.Headers.Accept.ParseAdd("text/event-stream");
+            if (auth is not null) req.Headers.TryAddWithoutValidation("Authorization", auth);
+            var r = await _server.Http.SendAsync(req);
+            r.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+            (await r.Content.ReadAsStringAsync()).ShouldContain("token");
+        }
+        await Should.ThrowAsync<HttpRequestException>(async () => await McpClients.ConnectAsync(_server, "ent_agent_wrong"));
+    }
+
+    [Fact]
+    public async Task Each_agent_sees_only_its_own_team()
+    {
+        var a = await McpTestTeam.CreateAsync(_server, "team-a");
+        var b = await McpTestTeam.CreateAsync(_server, "team-b");
+        await using var client = await McpClients.ConnectAsync(_server, b.EngineerToken);
+        var result = await client.CallToolAsync("list_team_agents");
+        var agents = JsonNode.Parse(((TextContentBlock)result.Content[0]).Text)!.AsArray();
+        agents.ShouldAllBe(x => x!["team_id"]!.GetValue<Guid>() == b.Id);
+        agents.Select(x => x!["id"]!.GetValue<Guid>()).ShouldNotContain(a.ManagerId);
+    }
+}
+
+public sealed class McpAuthContractSqlite() : McpAuthContract(Store.Sqlite);
+
+public sealed class McpAuthContractPostgres() : McpAuthContract(Store.Postgres);
