@@ -17,6 +17,11 @@ public static class McpRegistration
             .WithHttpTransport(o => o.Stateless = true)
             .WithRequestFilters(f => f.AddCallToolFilter(ToolErrors.Filter))
             .WithTools<TeamTools>(ToolJson.Options)
+            .WithTools<TaskTools>(ToolJson.Options)
+            .WithTools<MessageTools>(ToolJson.Options)
+            .WithTools<HumanTools>(ToolJson.Options)
+            .WithTools<ReviewTools>(ToolJson.Options)
+            .WithTools<ProgressTools>(ToolJson.Options)
             .WithTools<BudgetTools>(ToolJson.Options);
         return services;
     }
