@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+using Entourage.Server.Storage;
 using Entourage.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Client;
 
 namespace Entourage.Tests.Mcp;
@@ -91,10 +93,34 @@ public abstract class McpToolsContract(Store store) : IAsyncLifetime
         var reassigned = await manager.CallOkAsync("assign_task", new { task_id = ids[2], assignee_id = "eng-backend" });
         reassigned["assignee_name"]!.GetValue<string>().ShouldBe("eng-backend");
 
-        var question = await engineer.CallOkAsync("ask_human", new { question = "Should bell counts include read items?", options = new[] { "yes", "no" }, task_id = ids[1] });
-        question["status"]!.GetValue<string>().ShouldBe("pending");
+        var question = await engineer.CallOkAsync("ask_human", new { question = "Should bell counts include read items?", kind = "choice", options = new[] { "yes", "no" }, task_id = ids[1] });
+        question["request"]!["status"]!.GetValue<string>().ShouldBe("pending");
         var budget = await engineer.CallOkAsync("get_budget");
         budget["spent_today_usd"]!.GetValue<double>().ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Ask_human_can_block_until_a_person_answers()
+    {
+        var team = await McpTestTeam.CreateAsync(_server, "platform");
+        await using var engineer = await McpClients.ConnectAsync(_server, team.EngineerToken);
+        var feed = _server.Services.GetRequiredService<ChangeFeed>();
+        using var sub = feed.Subscribe();
+        var call = engineer.CallOkAsync("ask_human", new { question = "PostgreSQL or SQLite?", kind = "choice", options = new[] { "PostgreSQL", "SQLite" }, wait_seconds = 600 });
+
+        var created = await NextAsync(sub, e => e.Kind == "human_request" && e.Op == "added");
+        await _server.PostJsonAsync($"/api/v1/human-requests/{created.Id}/respond", """{"answer": "PostgreSQL", "answered_by": "ana"}""");
+        var result = await call;
+        result["request"]!["status"]!.GetValue<string>().ShouldBe("answered");
+        result["request"]!["answer"]!.GetValue<string>().ShouldBe("PostgreSQL");
+        result["next"]!.GetValue<string>().ShouldContain("Act on the answer");
+    }
+
+    private static async Task<ChangeEvent> NextAsync(ChangeFeed.Subscription sub, Func<ChangeEvent, bool> match)
+    {
+        await foreach (var e in sub.Reader.ReadAllAsync(TestContext.Current.CancellationToken))
+            if (match(e)) return e;
+        throw new InvalidOperationException("change feed ended");
     }
 
     [Fact]

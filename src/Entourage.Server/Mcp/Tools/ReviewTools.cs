@@ -40,7 +40,7 @@ public sealed class ReviewTools
         if (task.Status == TaskState.InReview)
             throw ApiProblem.Conflict($"Task {id} is already in review. Wait for the outcome (get_review_feedback) instead of asking again.");
 
-        var diff = await BranchDiff.ReadAsync(caller.Team, task, ct);
+        var diff = await ReadDiffAsync(caller.Team, task, ct);
         // The transition first: it refuses (with the allowed states) a task that is not in progress.
         await ChangeTaskStatus.ExecuteAsync(db, id, TaskState.InReview, caller.Actor(), summary, clock, ct);
         var now = clock.GetUtcNow().UtcDateTime;
@@ -49,7 +49,7 @@ public sealed class ReviewTools
             TaskId = id,
             TeamId = caller.TeamId,
             State = ReviewState.Pending,
-            Diff = diff.Text,
+            Diff = diff.Unified,
             BaseSha = diff.BaseSha,
             HeadSha = diff.HeadSha,
             Summary = summary.Trim(),
@@ -58,7 +58,7 @@ public sealed class ReviewTools
         db.Reviews.Add(review);
         await db.SaveChangesAsync(ct);
         TaskTimeline.Add(db, id, caller.TeamId, "review_requested", caller.Actor(), now,
-            data: new { ReviewId = review.Id, Summary = review.Summary, review.HeadSha, DiffChars = diff.Text.Length, diff.Note });
+            data: new { ReviewId = review.Id, Summary = review.Summary, review.HeadSha, Files = diff.Files.Count, diff.Additions, diff.Deletions });
         await db.SaveChangesAsync(ct);
         return View(review, []);
     }
@@ -75,6 +75,21 @@ public sealed class ReviewTools
             ?? throw new ApiProblem(404, "No review", $"Task {id} has no review yet. Call request_review when the work is committed.");
         var comments = await db.ReviewComments.AsNoTracking().Where(c => c.ReviewId == review.Id).OrderBy(c => c.FilePath).ThenBy(c => c.Line).ToListAsync(ct);
         return View(review, comments);
+    }
+
+    /// <summary>The task branch against the base branch; empty when the task has no branch yet (nothing to show).</summary>
+    private static async Task<Merging.BranchDiffResult> ReadDiffAsync(Storage.Entities.Team team, Storage.Entities.TaskItem task, CancellationToken ct)
+    {
+        if (team.RepoPath is null || task.Branch is null) return new Merging.BranchDiffResult("", "", "", []);
+        try
+        {
+            var diff = await Merging.BranchDiff.ComputeAsync(team.RepoPath, team.BaseBranch, task.Branch, ct);
+            return diff with { Unified = Merging.BranchDiff.Truncate(diff.Unified, 512 * 1024) };
+        }
+        catch (Merging.GitException e)
+        {
+            throw ApiProblem.Conflict($"Cannot read branch {task.Branch} of task {task.Id}: {e.Message} Commit your work on that branch, then call request_review again.");
+        }
     }
 
     private static ReviewView View(Review r, List<ReviewComment> comments) => new(
