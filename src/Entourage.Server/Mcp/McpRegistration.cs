@@ -18,6 +18,7 @@ public static class McpRegistration
             .WithRequestFilters(f => f.AddCallToolFilter(ToolErrors.Filter))
             .WithTools<TeamTools>(ToolJson.Options)
             .WithTools<TaskTools>(ToolJson.Options)
+            .WithTools<WaitTools>(ToolJson.Options)
             .WithTools<MessageTools>(ToolJson.Options)
             .WithTools<HumanTools>(ToolJson.Options)
             .WithTools<ReviewTools>(ToolJson.Options)
