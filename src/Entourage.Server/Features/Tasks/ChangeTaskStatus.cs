@@ -49,7 +49,7 @@ public static class ChangeTaskStatus
             var allowed = TaskRules.AllowedFrom(from);
             throw ApiProblem.Conflict(
                 $"Task {task.Id} is {EnumNames.ToSnake(from)} and cannot move to {EnumNames.ToSnake(to)}. Allowed next states: {TaskRules.Describe(allowed)}.",
-                new Dictionary<string, object?> { ["status"] = EnumNames.ToSnake(from), ["allowed"] = allowed.Select(s => EnumNames.ToSnake(s)).ToArray() });
+                new Dictionary<string, object?> { ["current_status"] = EnumNames.ToSnake(from), ["allowed"] = allowed.Select(s => EnumNames.ToSnake(s)).ToArray() });
         }
         if (to == TaskState.InProgress) await EnsureDependenciesDoneAsync(db, task.Id, ct);
 
