@@ -1,0 +1,52 @@
+using System.Text.Json.Nodes;
+using Entourage.Client.Contracts;
+using Entourage.Server.Features.Agents;
+using Entourage.Server.Features.Teams;
+using Entourage.Server.Hosting;
+using Entourage.Server.Storage;
+
+namespace Entourage.Server.Dashboard.Data;
+
+/// <summary>
+/// Every write of the dashboard goes through the same domain functions as the REST API (same validation, same
+/// events, same dispatch requests), each in its own DI scope: one DbContext per operation.
+/// </summary>
+public sealed class DashboardActions(IServiceScopeFactory scopes, TimeProvider clock)
+{
+    public Task<ActionResult<T>> RunAsync<T>(Func<IServiceProvider, CancellationToken, Task<T>> work, CancellationToken ct) => RunCoreAsync(work, ct);
+
+    private async Task<ActionResult<T>> RunCoreAsync<T>(Func<IServiceProvider, CancellationToken, Task<T>> work, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        try
+        {
+            return new ActionResult<T>(await work(scope.ServiceProvider, ct), null);
+        }
+        catch (ApiProblem p)
+        {
+            return new ActionResult<T>(default, p);
+        }
+        catch (Microsoft.EntityFrameworkCore.DbUpdateConcurrencyException)
+        {
+            return new ActionResult<T>(default, ApiProblem.Conflict("Someone changed this at the same time. The view has been refreshed; try again."));
+        }
+    }
+
+    public Task<ActionResult<TeamDto>> CreateTeamAsync(Guid orgId, CreateTeamRequest body, CancellationToken ct) =>
+        RunAsync(async (sp, c) => (await CreateTeam.Handle(orgId.ToString(), body, Db(sp), sp.GetRequiredService<AgentViews>(), clock, c)).Value!, ct);
+
+    public Task<ActionResult<AgentDto>> AddAgentAsync(Guid teamId, CreateAgentRequest body, CancellationToken ct) =>
+        RunAsync(async (sp, c) =>
+        {
+            var db = Db(sp);
+            var team = await TeamEndpoints.FindAsync(db, teamId.ToString(), c);
+            var (agent, token) = await AgentFactory.AddAsync(db, team.Id, body, clock.GetUtcNow().UtcDateTime, c);
+            await db.SaveChangesAsync(c);
+            return await sp.GetRequiredService<AgentViews>().ForAgentAsync(agent, c, token);
+        }, ct);
+
+    public static JsonObject DescriptionConfig(string? description) =>
+        string.IsNullOrWhiteSpace(description) ? [] : new JsonObject { ["description"] = description.Trim() };
+
+    private static AppDbContext Db(IServiceProvider sp) => sp.GetRequiredService<AppDbContext>();
+}

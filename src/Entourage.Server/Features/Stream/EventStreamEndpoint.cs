@@ -1,0 +1,6 @@
+namespace Entourage.Server.Features.Stream;
+
+public static class EventStreamEndpoint
+{
+    public static void Map(WebApplication app) { }
+}
