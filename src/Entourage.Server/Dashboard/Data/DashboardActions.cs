@@ -45,6 +45,20 @@ public sealed class DashboardActions(IServiceScopeFactory scopes, TimeProvider c
             return await sp.GetRequiredService<AgentViews>().ForAgentAsync(agent, c, token);
         }, ct);
 
+    public Task<ActionResult<bool>> AnswerAsync(long requestId, string? answer, CancellationToken ct) =>
+        RunAsync(async (sp, c) =>
+        {
+            await AnswerHumanRequest.ExecuteAsync(Db(sp), requestId, answer, "dashboard", clock.GetUtcNow().UtcDateTime, c);
+            return true;
+        }, ct);
+
+    public Task<ActionResult<bool>> SaveSettingsAsync(Guid teamId, TeamSettingsModel settings, CancellationToken ct) =>
+        RunAsync(async (sp, c) =>
+        {
+            await SaveTeamSettings.ExecuteAsync(Db(sp), teamId, settings, clock.GetUtcNow().UtcDateTime, c);
+            return true;
+        }, ct);
+
     public static JsonObject DescriptionConfig(string? description) =>
         string.IsNullOrWhiteSpace(description) ? [] : new JsonObject { ["description"] = description.Trim() };
 
