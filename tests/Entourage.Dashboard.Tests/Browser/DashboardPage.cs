@@ -36,7 +36,8 @@ public static class DashboardPage
     public static async Task ShotAsync(this IPage page, string name)
     {
         // Let MudBlazor's transitions settle; the screenshot is an artifact for people, not an assertion.
-        await page.EvaluateAsync("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))");
+        // A full-page shot of a scrolled page draws the fixed app bar mid-page: start from the top.
+        await page.EvaluateAsync("() => { window.scrollTo(0, 0); return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))); }");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, name + ".png"), FullPage = true });
     }
 

@@ -72,3 +72,20 @@ public sealed class TaskLooksTests
     [InlineData(12.345, "$12.35")]
     public void Money_keeps_small_costs_visible(double usd, string text) => Money.Format(usd).ShouldBe(text);
 }
+
+public sealed class TimelineDataTests
+{
+    [Fact]
+    public void Shows_readable_fields_and_drops_ids_and_empties()
+    {
+        var fields = TimelineData.Fields("""{"assignee_id":"0190","assignee_name":"eng-backend","depends_on":[],"parent_id":null,"reason":"tests keep failing","count":3}""");
+        fields.ShouldBe([("assignee_name", "eng-backend"), ("reason", "tests keep failing"), ("count", "3")]);
+    }
+
+    [Fact]
+    public void Non_object_or_broken_data_is_shown_as_is()
+    {
+        TimelineData.Fields("not json").ShouldBe([("data", "not json")]);
+        TimelineData.Fields(null).ShouldBeEmpty();
+    }
+}

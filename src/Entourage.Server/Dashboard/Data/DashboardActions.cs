@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using Entourage.Client.Contracts;
+using Entourage.Server.Features;
 using Entourage.Server.Features.Agents;
+using Entourage.Server.Features.Tasks;
 using Entourage.Server.Features.Teams;
 using Entourage.Server.Hosting;
 using Entourage.Server.Storage;
@@ -57,6 +59,20 @@ public sealed class DashboardActions(IServiceScopeFactory scopes, TimeProvider c
         {
             await SaveTeamSettings.ExecuteAsync(Db(sp), teamId, settings, clock.GetUtcNow().UtcDateTime, c);
             return true;
+        }, ct);
+
+    /// <summary>
+    /// Gives the manager a feature: a top-level task assigned to the team's manager, which wakes it to
+    /// decompose the feature into sub-tasks (CreateTask enqueues the dispatch request in the same transaction).
+    /// </summary>
+    public Task<ActionResult<TaskDto>> SubmitFeatureAsync(Guid teamId, string? title, string? description, TaskPriority priority, CancellationToken ct) =>
+        RunAsync(async (sp, c) =>
+        {
+            var db = Db(sp);
+            var manager = await AgentLookup.ManagerOfAsync(db, teamId, c)
+                ?? throw ApiProblem.Conflict("This team has no manager agent to give the feature to. Add an agent with role manager first.");
+            var request = new CreateTaskRequest(title, description, EnumNames.ToSnake(priority), "feature", manager.Id.ToString());
+            return await CreateTask.ExecuteAsync(db, teamId, request, Actor.Human("dashboard"), clock, c);
         }, ct);
 
     public static JsonObject DescriptionConfig(string? description) =>

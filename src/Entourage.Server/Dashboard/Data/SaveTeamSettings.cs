@@ -1,3 +1,4 @@
+using Entourage.Server.Features.Prompts;
 using Entourage.Server.Hosting;
 using Entourage.Server.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -11,7 +12,6 @@ namespace Entourage.Server.Dashboard.Data;
 public static class SaveTeamSettings
 {
     public static readonly string[] MergeStrategies = ["squash", "merge", "rebase"];
-    private const int MaxPromptLength = 32 * 1024;
     private const int MaxCommandLength = 2000;
 
     public static async Task ExecuteAsync(AppDbContext db, Guid teamId, TeamSettingsModel s, DateTime now, CancellationToken ct)
@@ -25,8 +25,8 @@ public static class SaveTeamSettings
             errors.Add("merge_strategy", $"Use one of: {string.Join(", ", MergeStrategies)}.");
         if (s.CheckCommand is { Length: > MaxCommandLength }) errors.Add("check_command", $"At most {MaxCommandLength} characters.");
         if (s.SetupCommand is { Length: > MaxCommandLength }) errors.Add("setup_command", $"At most {MaxCommandLength} characters.");
-        if (s.ManagerPrompt is { Length: > MaxPromptLength }) errors.Add("manager_prompt", $"At most {MaxPromptLength} characters.");
-        if (s.EngineerPrompt is { Length: > MaxPromptLength }) errors.Add("engineer_prompt", $"At most {MaxPromptLength} characters.");
+        CheckPrompt(errors, "manager_prompt", s.ManagerPrompt);
+        CheckPrompt(errors, "engineer_prompt", s.EngineerPrompt);
         errors.ThrowIfAny();
 
         var team = await db.Teams.FirstOrDefaultAsync(t => t.Id == teamId, ct) ?? throw ApiProblem.NotFound("team", teamId);
@@ -41,6 +41,17 @@ public static class SaveTeamSettings
         team.EngineerPrompt = Blank(s.EngineerPrompt);
         team.UpdatedAt = now;
         await db.SaveChangesAsync(ct);
+    }
+
+    // Same rules as PUT /teams/{id}/prompts/{role}: a template may only use the placeholders the renderer fills.
+    private static void CheckPrompt(ValidationErrors errors, string field, string? template)
+    {
+        if (string.IsNullOrWhiteSpace(template)) return;
+        if (template.Length > RolePrompts.MaxTemplateLength) errors.Add(field, $"At most {RolePrompts.MaxTemplateLength} characters.");
+        var unknown = RolePrompts.UnknownPlaceholders(template);
+        if (unknown.Count > 0)
+            errors.Add(field, $"Unknown placeholder(s) {string.Join(", ", unknown.Select(u => "{{" + u + "}}"))}. " +
+                $"Use only: {string.Join(", ", RolePrompts.Placeholders.Keys.Select(k => "{{" + k + "}}"))}.");
     }
 
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
