@@ -18,6 +18,8 @@ public static class FeatureRegistration
         Orgs.OrgEndpoints.Map(api);
         Teams.TeamEndpoints.Map(api);
         Prompts.PromptEndpoints.Map(api);
+        Agents.AgentTokenEndpoints.Map(api);
+        ApiKeys.ApiKeyEndpoints.Map(api);
         Agents.AgentEndpoints.Map(api);
         Tasks.TaskEndpoints.Map(api);
         Events.TaskEventsEndpoint.Map(api);

@@ -63,6 +63,50 @@ public abstract class McpAuthContract(Store store) : IAsyncLifetime
         agents.ShouldAllBe(x => x!["team_id"]!.GetValue<Guid>() == b.Id);
         agents.Select(x => x!["id"]!.GetValue<Guid>()).ShouldNotContain(a.ManagerId);
     }
+
+    [Fact]
+    public async Task A_rotated_or_revoked_token_stops_working_at_once()
+    {
+        var team = await McpTestTeam.CreateAsync(_server, "platform");
+        await using (var before = await McpClients.ConnectAsync(_server, team.EngineerToken))
+            (await before.CallOkAsync("get_budget"))["advice"].ShouldNotBeNull();
+
+        var rotated = await _server.PostJsonAsync($"/api/v1/agents/{team.EngineerId}/token/rotate", "{}");
+        var fresh = rotated["token"]!.GetValue<string>();
+        fresh.ShouldStartWith("ent_agent_");
+        await Should.ThrowAsync<HttpRequestException>(async () => await McpClients.ConnectAsync(_server, team.EngineerToken));
+        await using (var after = await McpClients.ConnectAsync(_server, fresh))
+            (await after.CallOkAsync("list_team_agents")).AsArray().Count.ShouldBe(3);
+
+        (await _server.Http.DeleteAsync($"/api/v1/agents/{team.EngineerId}/token")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        await Should.ThrowAsync<HttpRequestException>(async () => await McpClients.ConnectAsync(_server, fresh));
+    }
+
+    [Fact]
+    public async Task An_org_api_key_acts_for_a_named_agent_of_its_org_only()
+    {
+        var team = await McpTestTeam.CreateAsync(_server, "platform");
+        var org = await _server.DefaultOrgIdAsync();
+        var key = await _server.PostJsonAsync($"/api/v1/orgs/{org}/api-keys", """{"name": "ops"}""");
+        var secret = key["key"]!.GetValue<string>();
+        (await _server.GetJsonAsync($"/api/v1/orgs/{org}/api-keys")).AsArray().Single()!["key"].ShouldBeNull();
+
+        await using (var asManager = await McpClients.ConnectAsync(_server, secret, actAs: team.ManagerId.ToString()))
+        {
+            var task = await asManager.CallOkAsync("create_task", new { title = "Made by an operator as the manager" });
+            var events = await asManager.CallOkAsync("get_task_events", new { task_id = task["id"]!.GetValue<long>() });
+            events[0]!["actor"]!["name"]!.GetValue<string>().ShouldBe("manager");
+        }
+        // Without naming an agent, or naming one of another org, the key is refused.
+        await Should.ThrowAsync<HttpRequestException>(async () => await McpClients.ConnectAsync(_server, secret));
+        var other = await _server.PostJsonAsync("/api/v1/orgs", """{"name": "Other", "slug": "other"}""");
+        var foreignTeam = await _server.PostJsonAsync($"/api/v1/orgs/{other["id"]}/teams", """{"name": "X", "slug": "x"}""");
+        await Should.ThrowAsync<HttpRequestException>(async () =>
+            await McpClients.ConnectAsync(_server, secret, actAs: foreignTeam["manager"]!["id"]!.GetValue<string>()));
+
+        (await _server.Http.DeleteAsync($"/api/v1/api-keys/{key["id"]}")).IsSuccessStatusCode.ShouldBeTrue();
+        await Should.ThrowAsync<HttpRequestException>(async () => await McpClients.ConnectAsync(_server, secret, actAs: team.ManagerId.ToString()));
+    }
 }
 
 public sealed class McpAuthContractSqlite() : McpAuthContract(Store.Sqlite);
