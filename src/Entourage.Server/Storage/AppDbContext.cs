@@ -127,6 +127,7 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
             e.HasIndex(x => new { x.AgentId, x.StartedAt });
             e.HasIndex(x => new { x.State, x.LeaseUntil });
             e.HasIndex(x => x.TaskId);
+            e.HasIndex(x => x.TokenHash);
         });
         b.Entity<UsageRecord>(e =>
         {

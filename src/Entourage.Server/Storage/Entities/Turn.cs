@@ -26,4 +26,10 @@ public sealed class Turn
     public long CacheReadTokens { get; set; }
     public long CacheWriteTokens { get; set; }
     public double CostUsd { get; set; }
+
+    /// <summary>
+    /// SHA-256 (hex, <c>AgentTokens.Hash</c>) of the per-turn bearer token the dispatcher minted for this run's
+    /// MCP config and ENTOURAGE_AGENT_TOKEN. Valid only while the turn is running.
+    /// </summary>
+    public string? TokenHash { get; set; }
 }

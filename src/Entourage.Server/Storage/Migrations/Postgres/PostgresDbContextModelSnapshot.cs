@@ -1081,6 +1081,10 @@ namespace Entourage.Server.Storage.Migrations.Postgres
                         .HasColumnType("uuid")
                         .HasColumnName("team_id");
 
+                    b.Property<string>("TokenHash")
+                        .HasColumnType("text")
+                        .HasColumnName("token_hash");
+
                     b.Property<string>("WorkingDirectory")
                         .HasColumnType("text")
                         .HasColumnName("working_directory");
@@ -1095,6 +1099,9 @@ namespace Entourage.Server.Storage.Migrations.Postgres
 
                     b.HasIndex("TaskId")
                         .HasDatabaseName("ix_turns_task_id");
+
+                    b.HasIndex("TokenHash")
+                        .HasDatabaseName("ix_turns_token_hash");
 
                     b.HasIndex("AgentId", "StartedAt")
                         .HasDatabaseName("ix_turns_agent_id_started_at");

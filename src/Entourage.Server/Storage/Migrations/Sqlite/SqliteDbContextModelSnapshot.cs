@@ -1056,6 +1056,10 @@ namespace Entourage.Server.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("team_id");
 
+                    b.Property<string>("TokenHash")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("token_hash");
+
                     b.Property<string>("WorkingDirectory")
                         .HasColumnType("TEXT")
                         .HasColumnName("working_directory");
@@ -1070,6 +1074,9 @@ namespace Entourage.Server.Storage.Migrations.Sqlite
 
                     b.HasIndex("TaskId")
                         .HasDatabaseName("ix_turns_task_id");
+
+                    b.HasIndex("TokenHash")
+                        .HasDatabaseName("ix_turns_token_hash");
 
                     b.HasIndex("AgentId", "StartedAt")
                         .HasDatabaseName("ix_turns_agent_id_started_at");
