@@ -21,8 +21,9 @@ namespace Entourage.Server.Storage.Migrations.Postgres
                 table: "turns",
                 column: "token_hash");
 
-            // The doorbell of DESIGN §4: every new dispatch request wakes the dispatchers of all nodes. The
-            // payload is empty on purpose; the claim query is the only source of truth.
+            // The doorbell of DESIGN §4: a request that becomes pending (inserted, or returned by the sweeper)
+            // wakes the dispatchers of all nodes. The payload is empty on purpose (PostgreSQL folds identical
+            // notifications of one transaction into one); the claim query is the only source of truth.
             migrationBuilder.Sql("""
                 CREATE OR REPLACE FUNCTION entourage_dispatch_notify() RETURNS trigger AS $$
                 BEGIN
@@ -34,7 +35,7 @@ namespace Entourage.Server.Storage.Migrations.Postgres
             migrationBuilder.Sql("""
                 CREATE TRIGGER trg_dispatch_requests_notify
                 AFTER INSERT OR UPDATE OF state ON dispatch_requests
-                FOR EACH STATEMENT EXECUTE FUNCTION entourage_dispatch_notify();
+                FOR EACH ROW WHEN (NEW.state = 'pending') EXECUTE FUNCTION entourage_dispatch_notify();
                 """);
         }
 

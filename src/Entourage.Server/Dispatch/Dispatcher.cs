@@ -1,0 +1,120 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Entourage.Server.Storage;
+
+namespace Entourage.Server.Dispatch;
+
+/// <summary>
+/// The claim loop, one per node (DESIGN §4): woken by the doorbell (NOTIFY or in-process) or the fallback poll,
+/// it starts a turn for every agent with pending work while this node has free slots (the global semaphore,
+/// <c>Dispatch:MaxConcurrentAgents</c>) and the agent's team is within its limits. Shutdown is soft: running
+/// turns get <c>Dispatch:ShutdownTimeoutSeconds</c> to finish, then their process trees are killed and their
+/// work released to pending for another node or the next start.
+/// </summary>
+public sealed partial class Dispatcher(
+    Claimer claimer,
+    TurnRunner runner,
+    LocalTurns local,
+    Doorbell doorbell,
+    BudgetGuard budget,
+    IDbContextFactory<AppDbContext> factory,
+    IOptions<DispatchOptions> options,
+    TimeProvider clock,
+    ILogger<Dispatcher> logger) : LoopService(logger, clock)
+{
+    /// <summary>Teams found over budget, with the UTC day, so the human request is written once per day.</summary>
+    private readonly Dictionary<Guid, DateOnly> _budgetNoticed = [];
+
+    protected override async Task<bool> IterateAsync(CancellationToken ct)
+    {
+        var o = options.Value;
+        var free = o.MaxConcurrentAgents - local.Count;
+        if (free <= 0) return false;
+        var candidates = await claimer.CandidatesAsync(free + 16, ct);
+        var started = 0;
+        var blockedTeams = new HashSet<Guid>();
+        foreach (var c in candidates)
+        {
+            if (started >= free) break;
+            if (blockedTeams.Contains(c.TeamId)) continue;
+            var (outcome, claimed) = await claimer.TryClaimAsync(c, ct);
+            switch (outcome)
+            {
+                case ClaimOutcome.Claimed:
+                    Start(claimed!);
+                    started++;
+                    break;
+                case ClaimOutcome.TeamAtConcurrencyLimit:
+                    blockedTeams.Add(c.TeamId);
+                    break;
+                case ClaimOutcome.TeamOverBudget:
+                    blockedTeams.Add(c.TeamId);
+                    await NoticeOverBudgetAsync(c.TeamId, ct);
+                    break;
+            }
+        }
+        return started > 0;
+    }
+
+    protected override Task WaitAsync(CancellationToken ct) => doorbell.WaitAsync(options.Value.Poll, ct);
+
+    private void Start(ClaimedTurn claimed)
+    {
+        var t = claimed.Turn;
+        var lt = new LocalTurn(t.Id, t.TeamId, t.AgentId, t.TaskId);
+        local.Add(lt);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await runner.RunAsync(claimed, lt);
+            }
+            catch (Exception ex)
+            {
+                LogTurnCrashed(logger, t.Id, ex);
+            }
+            finally
+            {
+                local.Remove(t.Id);
+                lt.Finished.TrySetResult();
+                // A slot is free and the agent may have more waiting: look again now.
+                doorbell.Ring();
+            }
+        });
+    }
+
+    private async Task NoticeOverBudgetAsync(Guid teamId, CancellationToken ct)
+    {
+        var today = budget.Today;
+        if (_budgetNoticed.TryGetValue(teamId, out var day) && day == today) return;
+        await using var db = await factory.CreateDbContextAsync(ct);
+        if (await budget.OverBudgetReasonAsync(db, teamId, ct) is not { } reason) return;
+        await budget.EnsureHumanRequestAsync(db, teamId, null, reason, Clock.GetUtcNow().UtcDateTime, ct);
+        await db.SaveChangesAsync(ct);
+        _budgetNoticed[teamId] = today;
+        LogOverBudget(logger, teamId, reason);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Stop claiming first, then let running turns finish for a while.
+        await base.StopAsync(cancellationToken);
+        var running = local.All;
+        if (running.Count == 0) return;
+        var grace = TimeSpan.FromSeconds(Math.Max(0, options.Value.ShutdownTimeoutSeconds));
+        LogDraining(logger, running.Count, grace.TotalSeconds);
+        var all = Task.WhenAll(running.Select(t => t.Finished.Task));
+        await Task.WhenAny(all, Task.Delay(grace, Clock, cancellationToken));
+        foreach (var t in local.All) t.Stop(StopKind.Released, "The node shut down before the turn finished; the work was released to another node.");
+        await Task.WhenAny(Task.WhenAll(running.Select(t => t.Finished.Task)), Task.Delay(TimeSpan.FromSeconds(10), Clock, CancellationToken.None));
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Turn {TurnId} runner crashed.")]
+    private static partial void LogTurnCrashed(ILogger logger, Guid turnId, Exception ex);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Team {TeamId} is over its daily budget: {Reason}")]
+    private static partial void LogOverBudget(ILogger logger, Guid teamId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shutting down: waiting up to {Seconds} s for {Count} running turn(s).")]
+    private static partial void LogDraining(ILogger logger, int count, double seconds);
+}

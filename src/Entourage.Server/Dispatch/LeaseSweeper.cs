@@ -1,0 +1,112 @@
+using Entourage.Client.Contracts;
+using Entourage.Server.Storage;
+using Entourage.Server.Storage.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Entourage.Server.Dispatch;
+
+/// <summary>
+/// Runs on every node each heartbeat interval: heartbeats this node's row, marks silent nodes lost, and returns
+/// the work of turns whose lease ran out (their node died) to pending with attempt + 1, or dead after max
+/// attempts with the task failed. Claimed requests whose turn never got going are released the same way.
+/// </summary>
+public sealed partial class LeaseSweeper(
+    IDbContextFactory<AppDbContext> factory,
+    TurnCompletion completion,
+    ChangeInterceptor changes,
+    NodeIdentity node,
+    LocalTurns local,
+    IOptions<DispatchOptions> options,
+    TimeProvider clock,
+    ILogger<LeaseSweeper> logger) : LoopService(logger, clock)
+{
+    private DateTime _startedAt;
+
+    protected override async Task BeforeLoopAsync(CancellationToken ct)
+    {
+        _startedAt = Clock.GetUtcNow().UtcDateTime;
+        await HeartbeatNodeAsync(ct);
+    }
+
+    protected override async Task<bool> IterateAsync(CancellationToken ct)
+    {
+        await HeartbeatNodeAsync(ct);
+        var swept = 0;
+        await using var db = await factory.CreateDbContextAsync(ct);
+        var now = Clock.GetUtcNow().UtcDateTime;
+        var expired = await db.Turns.AsNoTracking()
+            .Where(t => t.State == TurnState.Running && t.LeaseUntil < now)
+            .OrderBy(t => t.LeaseUntil).Take(100).ToListAsync(ct);
+        foreach (var t in expired)
+        {
+            if (await SweepAsync(t, ct)) swept++;
+        }
+        await ReleaseOrphanClaimsAsync(ct);
+        return swept > 0 && swept == 100;
+    }
+
+    protected override Task WaitAsync(CancellationToken ct) => Task.Delay(options.Value.Heartbeat, Clock, ct);
+
+    private async Task<bool> SweepAsync(Turn turn, CancellationToken ct)
+    {
+        // A turn of this node that is still running here is alive; only its heartbeat was late.
+        if (turn.Node == node.Id && local.TryGet(turn.Id, out _)) return false;
+        await using var db = await factory.CreateDbContextAsync(ct);
+        var now = Clock.GetUtcNow().UtcDateTime;
+        var error = $"Node {turn.Node} stopped heartbeating (lease expired at {turn.LeaseUntil:O}); the work was returned for another attempt.";
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var n = await db.Turns.Where(t => t.Id == turn.Id && t.State == TurnState.Running && t.LeaseUntil < now)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.State, TurnState.Lost).SetProperty(t => t.EndedAt, now).SetProperty(t => t.Error, error), ct);
+        if (n == 0) return false;
+        await completion.SettleRequestsAsync(db, turn.Id, turn.TaskId, turn.AgentId, RequestFate.Retry, error, now, ct);
+        if (turn.TaskId is { } taskId)
+            await TaskHooks.AddEventAsync(db, taskId, "turn_lost", now, null, new { turn_id = turn.Id, node = turn.Node, error }, ct);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        changes.PublishRaw("turn", turn.Id.ToString(), turn.TeamId, "modified");
+        changes.PublishRaw("dispatch_request", turn.Id.ToString(), turn.TeamId, "modified");
+        LogSwept(logger, turn.Id, turn.Node);
+        return true;
+    }
+
+    /// <summary>Claims are made in the same transaction as their turn, so a claim without a running turn is debris.</summary>
+    private async Task ReleaseOrphanClaimsAsync(CancellationToken ct)
+    {
+        await using var db = await factory.CreateDbContextAsync(ct);
+        var now = Clock.GetUtcNow().UtcDateTime;
+        var n = await db.DispatchRequests
+            .Where(d => d.State == DispatchState.Claimed && d.LeaseUntil < now && !db.Turns.Any(t => t.Id == d.TurnId && t.State == TurnState.Running))
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.State, DispatchState.Pending).SetProperty(d => d.Owner, (string?)null)
+                .SetProperty(d => d.TurnId, (Guid?)null).SetProperty(d => d.LeaseUntil, (DateTime?)null).SetProperty(d => d.UpdatedAt, now), ct);
+        if (n > 0) changes.PublishRaw("dispatch_request", "", null, "modified");
+    }
+
+    private async Task HeartbeatNodeAsync(CancellationToken ct)
+    {
+        await using var db = await factory.CreateDbContextAsync(ct);
+        var now = Clock.GetUtcNow().UtcDateTime;
+        var o = options.Value;
+        var updated = await db.Nodes.Where(x => x.Id == node.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.HeartbeatAt, now).SetProperty(x => x.Lost, false), ct);
+        if (updated == 0)
+        {
+            db.Nodes.Add(new Node
+            {
+                Id = node.Id,
+                Role = "server",
+                Host = Environment.MachineName,
+                Version = typeof(LeaseSweeper).Assembly.GetName().Version?.ToString(),
+                MaxConcurrentTurns = o.MaxConcurrentAgents,
+                StartedAt = _startedAt,
+                HeartbeatAt = now,
+            });
+            await db.SaveChangesAsync(ct);
+        }
+        var silentSince = now - o.Lease;
+        await db.Nodes.Where(x => !x.Lost && x.HeartbeatAt < silentSince).ExecuteUpdateAsync(s => s.SetProperty(x => x.Lost, true), ct);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Turn {TurnId} of node {Node} lost its lease; its work was returned to pending.")]
+    private static partial void LogSwept(ILogger logger, Guid turnId, string node);
+}

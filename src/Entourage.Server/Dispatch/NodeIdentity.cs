@@ -1,0 +1,10 @@
+namespace Entourage.Server.Dispatch;
+
+/// <summary>
+/// This process's node id: owner of its claims and leases. Unique per start, so a restarted process never
+/// mistakes its dead predecessor's leases for its own.
+/// </summary>
+public sealed class NodeIdentity
+{
+    public string Id { get; } = $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
+}

@@ -1,0 +1,68 @@
+using Entourage.Client.Contracts;
+using Entourage.Server.Git;
+using Entourage.Server.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Entourage.Server.Dispatch;
+
+/// <summary>
+/// Cancelling a task (whoever does it) stops its running turn here, killing the process tree, and removes the
+/// task's worktree (its branch and commits stay). Watches committed task changes rather than hooking every
+/// write path, so no caller can forget it.
+/// </summary>
+public sealed partial class TaskCancellationWatcher(
+    ChangeFeed feed,
+    LocalTurns local,
+    IDbContextFactory<AppDbContext> factory,
+    ILogger<TaskCancellationWatcher> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var sub = feed.Subscribe(4096);
+        try
+        {
+            await foreach (var e in sub.Reader.ReadAllAsync(stoppingToken))
+            {
+                if (e.Kind != "task" || e.Op != "modified" || !long.TryParse(e.Id, out var taskId)) continue;
+                try
+                {
+                    await OnTaskChangedAsync(taskId, stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogFailed(logger, taskId, ex.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task OnTaskChangedAsync(long taskId, CancellationToken ct)
+    {
+        await using var db = await factory.CreateDbContextAsync(ct);
+        var task = await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == taskId, ct);
+        if (task is null || task.Status != TaskState.Cancelled) return;
+        foreach (var t in local.All.Where(t => t.TaskId == taskId))
+        {
+            t.Stop(StopKind.Cancelled, $"Task {taskId} was cancelled.");
+            await t.Finished.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
+        }
+        if (task.WorktreePath is { } path && Directory.Exists(path))
+        {
+            var repo = await db.Teams.Where(t => t.Id == task.TeamId).Select(t => t.RepoPath).FirstOrDefaultAsync(ct);
+            if (repo is not null)
+            {
+                await Worktrees.RemoveAsync(repo, path, ct);
+                LogRemoved(logger, taskId, path);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} cancelled: removed its worktree {Path} (branch kept).")]
+    private static partial void LogRemoved(ILogger logger, long taskId, string path);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Handling the cancellation of task {TaskId} failed: {Error}")]
+    private static partial void LogFailed(ILogger logger, long taskId, string error);
+}

@@ -1,0 +1,101 @@
+using Entourage.Client.Contracts;
+using Entourage.Server.Agents;
+using Entourage.Server.Agents.Adapters;
+using Entourage.Server.Features.Agents;
+using Entourage.Server.Git;
+using Entourage.Server.Storage;
+using Entourage.Server.Storage.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Entourage.Server.Dispatch;
+
+/// <summary>A turn ready to launch.</summary>
+public sealed record PreparedTurn(LaunchSpec Spec, string WorkingDirectory, string TurnDirectory, string? Model);
+
+/// <summary>Thrown when a turn cannot be launched (CLI missing, git failure, setup command failed).</summary>
+public sealed class TurnPreparationException(string message) : Exception(message);
+
+/// <summary>
+/// Everything before the process starts: the working directory (the task's worktree, the manager's own detached
+/// worktree, or a scratch folder when the team has no repository), the team's setup command in a new worktree,
+/// the prompt, the resumed session, the environment and the adapter's launch.
+/// </summary>
+public sealed class TurnPreparation(
+    IDbContextFactory<AppDbContext> factory,
+    AdapterCatalog catalog,
+    IEnumerable<IAgentAdapter> adapters,
+    ServerAddress address,
+    IOptions<StorageOptions> storage)
+{
+    public async Task<PreparedTurn> PrepareAsync(ClaimedTurn claimed, TurnLogWriter log, CancellationToken ct)
+    {
+        var turn = claimed.Turn;
+        await using var db = await factory.CreateDbContextAsync(ct);
+        var agent = await db.Agents.AsNoTracking().FirstOrDefaultAsync(a => a.Id == turn.AgentId, ct)
+            ?? throw new TurnPreparationException("The agent was deleted.");
+        var team = await db.Teams.AsNoTracking().FirstAsync(t => t.Id == turn.TeamId, ct);
+        var task = turn.TaskId is { } tid ? await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == tid, ct) : null;
+        var config = AgentViews.ParseConfig(agent.ConfigJson);
+
+        var adapter = adapters.FirstOrDefault(a => a.Name == agent.Adapter)
+            ?? throw new TurnPreparationException($"Unknown adapter '{agent.Adapter}'. Use one of: {AdapterCatalog.AllowedNames}.");
+        var availability = catalog.Check(agent.Adapter, config);
+        if (!availability.Available) throw new TurnPreparationException(availability.Reason ?? $"The {agent.Adapter} CLI is not available.");
+
+        var dataDir = Path.GetDirectoryName(storage.Value.SqlitePath)!;
+        var turnDir = Path.Combine(dataDir, "turns", turn.Id.ToString("N"));
+        Directory.CreateDirectory(turnDir);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(turnDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var workDir = await WorkingDirectoryAsync(db, agent, team, task, dataDir, log, ct);
+        await db.Turns.Where(t => t.Id == turn.Id).ExecuteUpdateAsync(s => s.SetProperty(t => t.WorkingDirectory, workDir), ct);
+
+        string? resume = null;
+        if (adapter is ClaudeCodeAdapter && task is not null)
+            resume = await db.Turns.AsNoTracking()
+                .Where(t => t.AgentId == agent.Id && t.TaskId == task.Id && t.SessionId != null && t.Id != turn.Id)
+                .OrderByDescending(t => t.StartedAt).Select(t => t.SessionId).FirstOrDefaultAsync(ct);
+
+        var prompt = await PromptBuilder.BuildAsync(db, agent, team, task, claimed.Requests, ct);
+        var env = AgentEnvironment.Build(adapter, agent, config, address.Url, claimed.Token, task?.Id, turn.Id, turn.Attempt);
+        var ctx = new LaunchContext(agent, config, availability.Executable!, workDir, prompt, address.Url, claimed.Token, turnDir, resume, env);
+        var spec = await adapter.BuildAsync(ctx, ct);
+        return new PreparedTurn(spec, workDir, turnDir, agent.Model);
+    }
+
+    private static async Task<string> WorkingDirectoryAsync(AppDbContext db, Agent agent, Team team, TaskItem? task, string dataDir, TurnLogWriter log, CancellationToken ct)
+    {
+        if (team.RepoPath is { Length: > 0 } repo && Directory.Exists(repo))
+        {
+            try
+            {
+                if (agent.Role == AgentRole.Manager)
+                    return (await Worktrees.EnsureManagerAsync(repo, team.BaseBranch, agent.Name, ct)).Path;
+                if (task is not null)
+                {
+                    var wt = await Worktrees.EnsureTaskAsync(repo, team.BaseBranch, task.Id, task.Title, ct);
+                    if (task.WorktreePath != wt.Path || task.Branch != wt.Branch)
+                        await db.Tasks.Where(t => t.Id == task.Id).ExecuteUpdateAsync(s => s
+                            .SetProperty(t => t.WorktreePath, wt.Path)
+                            .SetProperty(t => t.Branch, wt.Branch), ct);
+                    if (wt.Created && team.SetupCommand is { Length: > 0 } setup)
+                    {
+                        log.Append($"[entourage] setup: {setup}");
+                        var (code, output) = await Worktrees.RunSetupAsync(wt.Path, setup, ct);
+                        foreach (var line in output.Split('\n')) log.Append(line);
+                        if (code != 0) throw new TurnPreparationException($"The team's setup command exited with {code} in {wt.Path}.");
+                    }
+                    return wt.Path;
+                }
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw new TurnPreparationException(ex.Message);
+            }
+        }
+        var scratch = Path.Combine(dataDir, "agents", agent.Id.ToString("N"));
+        Directory.CreateDirectory(scratch);
+        return scratch;
+    }
+}

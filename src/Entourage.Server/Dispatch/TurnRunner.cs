@@ -1,0 +1,215 @@
+using System.Diagnostics;
+using Entourage.Client.Contracts;
+using Entourage.Server.Agents;
+using Entourage.Server.Storage;
+using Entourage.Server.Storage.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Entourage.Server.Dispatch;
+
+/// <summary>
+/// Runs one claimed turn to its end: prepare, start the agent's process, stream its output to the log, heartbeat
+/// the lease (a heartbeat that finds the turn no longer running, or the team over budget, stops it), kill the
+/// whole process tree on stop, and complete the turn exactly once.
+/// </summary>
+public sealed partial class TurnRunner(
+    IDbContextFactory<AppDbContext> factory,
+    ChangeInterceptor changes,
+    TurnPreparation preparation,
+    TurnCompletion completion,
+    BudgetGuard budget,
+    IOptions<DispatchOptions> options,
+    TimeProvider clock,
+    ILogger<TurnRunner> logger)
+{
+    public async Task RunAsync(ClaimedTurn claimed, LocalTurn local)
+    {
+        var turn = claimed.Turn;
+        var o = options.Value;
+        var log = new TurnLogWriter(factory, changes, turn, o.MaxLogChars);
+        using var flushStop = new CancellationTokenSource();
+        var flusher = log.RunAsync(TimeSpan.FromMilliseconds(Math.Max(20, o.LogFlushMilliseconds)), flushStop.Token);
+        TurnOutcome outcome;
+        string? turnDir = null;
+        try
+        {
+            var prepared = await preparation.PrepareAsync(claimed, log, local.StopToken);
+            turnDir = prepared.TurnDirectory;
+            outcome = await RunProcessAsync(turn, prepared, local, log);
+        }
+        catch (TurnPreparationException ex)
+        {
+            log.Append("[entourage] could not start the agent: " + ex.Message);
+            outcome = new TurnOutcome(TurnState.Failed, RequestFate.Retry, null, ex.Message, null, null);
+        }
+        catch (OperationCanceledException) when (local.StopKind is not null)
+        {
+            outcome = Stopped(local, null, null, null);
+        }
+        catch (Exception ex)
+        {
+            LogRunFailed(logger, turn.Id, ex);
+            log.Append("[entourage] turn failed: " + ex.Message);
+            outcome = new TurnOutcome(TurnState.Failed, RequestFate.Retry, null, ex.Message, null, null);
+        }
+        await flushStop.CancelAsync();
+        await flusher;
+        try
+        {
+            await completion.CompleteAsync(turn, outcome, CancellationToken.None);
+        }
+        finally
+        {
+            if (turnDir is not null) TryDelete(turnDir);
+        }
+    }
+
+    private async Task<TurnOutcome> RunProcessAsync(Turn turn, PreparedTurn prepared, LocalTurn local, TurnLogWriter log)
+    {
+        var spec = prepared.Spec;
+        var psi = new ProcessStartInfo(spec.FileName)
+        {
+            WorkingDirectory = prepared.WorkingDirectory,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in spec.Arguments) psi.ArgumentList.Add(a);
+        // Allow-listed environment only: never leak the server's own secrets to an agent.
+        psi.Environment.Clear();
+        foreach (var (k, v) in spec.Environment) psi.Environment[k] = v;
+
+        var parser = new TurnOutputParser(options.Value.Prices, prepared.Model);
+        using var process = new Process { StartInfo = psi };
+        try
+        {
+            if (!process.Start()) throw new TurnPreparationException($"Could not start '{spec.FileName}'.");
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new TurnPreparationException($"Could not start '{spec.FileName}': {ex.Message}");
+        }
+        LogStarted(logger, turn.Id, turn.AgentId, process.Id);
+        var stdout = PumpAsync(process.StandardOutput, line => { parser.Feed(line); log.Append(line); });
+        var stderr = PumpAsync(process.StandardError, line => log.Append("[stderr] " + line));
+        try
+        {
+            if (spec.Stdin is not null) await process.StandardInput.WriteAsync(spec.Stdin);
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The process exited without reading its prompt; its exit code tells the story.
+        }
+
+        using var heartbeatStop = new CancellationTokenSource();
+        var heartbeat = HeartbeatAsync(turn, local, heartbeatStop.Token);
+        try
+        {
+            await process.WaitForExitAsync(local.StopToken);
+        }
+        catch (OperationCanceledException)
+        {
+            Kill(process);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+        await heartbeatStop.CancelAsync();
+        await heartbeat;
+        await Task.WhenAll(stdout, stderr);
+
+        var exit = process.ExitCode;
+        if (local.StopKind is not null) return Stopped(local, exit, parser.Usage, parser.SessionId);
+        log.Append($"[entourage] exited with code {exit}");
+        return exit == 0 && parser.ResultError is null
+            ? new TurnOutcome(TurnState.Succeeded, RequestFate.Done, exit, null, parser.Usage, parser.SessionId)
+            : new TurnOutcome(TurnState.Failed, RequestFate.Retry, exit, parser.ResultError ?? $"The agent process exited with code {exit}.", parser.Usage, parser.SessionId);
+    }
+
+    private static TurnOutcome Stopped(LocalTurn local, int? exit, TurnUsage? usage, string? session) => local.StopKind switch
+    {
+        StopKind.Budget => new(TurnState.Cancelled, RequestFate.Requeue, exit, local.StopReason, usage, session),
+        StopKind.Released => new(TurnState.Lost, RequestFate.Requeue, exit, local.StopReason, usage, session),
+        _ => new(TurnState.Cancelled, RequestFate.Done, exit, local.StopReason, usage, session),
+    };
+
+    /// <summary>Renews the lease; stops the turn when the store says it ended elsewhere or the team is over budget.</summary>
+    private async Task HeartbeatAsync(Turn turn, LocalTurn local, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(options.Value.Heartbeat, clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                try
+                {
+                    if (await BeatAsync(turn, local, ct)) return;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // A heartbeat that cannot reach the store lets the lease run out: another node will take over.
+                    LogHeartbeatFailed(logger, turn.Id, ex.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>One heartbeat; true when the turn must stop.</summary>
+    private async Task<bool> BeatAsync(Turn turn, LocalTurn local, CancellationToken ct)
+    {
+        var o = options.Value;
+        await using var db = await factory.CreateDbContextAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var lease = now + o.Lease;
+        var alive = await db.Turns.Where(t => t.Id == turn.Id && t.State == TurnState.Running)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.HeartbeatAt, now).SetProperty(t => t.LeaseUntil, lease), ct);
+        if (alive == 0)
+        {
+            local.Stop(StopKind.External, "The turn was ended elsewhere (cancelled, or its lease expired).");
+            return true;
+        }
+        await db.DispatchRequests.Where(d => d.TurnId == turn.Id && d.State == DispatchState.Claimed)
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseUntil, lease), ct);
+        if (await budget.OverBudgetReasonAsync(db, turn.TeamId, ct) is { } reason)
+        {
+            await budget.EnsureHumanRequestAsync(db, turn.TeamId, turn.TaskId, reason, now, ct);
+            if (turn.TaskId is { } taskId) await TaskHooks.AddEventAsync(db, taskId, "budget_exceeded", now, null, new { turn_id = turn.Id, reason }, ct);
+            await db.SaveChangesAsync(ct);
+            local.Stop(StopKind.Budget, reason);
+            return true;
+        }
+        return false;
+    }
+
+    private static async Task PumpAsync(StreamReader reader, Action<string> onLine)
+    {
+        while (await reader.ReadLineAsync() is { } line) onLine(line);
+    }
+
+    public static void Kill(Process process)
+    {
+        try { process.Kill(entireProcessTree: true); }
+        catch (InvalidOperationException) { }
+        catch (System.ComponentModel.Win32Exception) { }
+    }
+
+    private static void TryDelete(string dir)
+    {
+        try { Directory.Delete(dir, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Turn {TurnId} of agent {AgentId} started (pid {Pid}).")]
+    private static partial void LogStarted(ILogger logger, Guid turnId, Guid agentId, int pid);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Turn {TurnId} failed unexpectedly.")]
+    private static partial void LogRunFailed(ILogger logger, Guid turnId, Exception ex);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Heartbeat of turn {TurnId} failed: {Error}. The lease will expire if this persists.")]
+    private static partial void LogHeartbeatFailed(ILogger logger, Guid turnId, string error);
+}
