@@ -16,6 +16,8 @@ public static class FeatureRegistration
     {
         var api = app.MapGroup("/api/v1");
         Orgs.OrgEndpoints.Map(api);
+        Turns.TurnEndpoints.Map(api);
+        Costs.CostEndpoints.Map(api);
         Teams.TeamEndpoints.Map(api);
         Prompts.PromptEndpoints.Map(api);
         Agents.AgentTokenEndpoints.Map(api);

@@ -1,0 +1,170 @@
+using System.Text.Json.Nodes;
+using Entourage.Client.Contracts;
+using Entourage.Server.Agents;
+using Entourage.Server.Dispatch;
+using Entourage.Server.Features.Agents;
+using Entourage.Server.Storage;
+using Entourage.Server.Storage.Entities;
+using Entourage.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Entourage.Tests.Dispatch;
+
+/// <summary>
+/// Helpers for dispatcher tests: fake agents (tests/FakeAgent launched through the command adapter), work put
+/// into the store the way the write paths do it, and waits driven by the servers' change feeds.
+/// </summary>
+public static class DispatchHarness
+{
+    /// <summary>Fast leases and polls so recovery tests finish in seconds.</summary>
+    public static Dictionary<string, string?> FastSettings(IDictionary<string, string?>? extra = null)
+    {
+        var s = new Dictionary<string, string?>
+        {
+            ["Dispatch:PollSeconds"] = "1",
+            ["Dispatch:HeartbeatSeconds"] = "0.5",
+            ["Dispatch:LeaseSeconds"] = "2",
+            ["Dispatch:LogFlushMilliseconds"] = "50",
+            ["Dispatch:ShutdownTimeoutSeconds"] = "2",
+        };
+        if (extra is not null) foreach (var (k, v) in extra) s[k] = v;
+        return s;
+    }
+
+    public static string DotnetHost =>
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } p && File.Exists(p) ? p
+        : AdapterCatalog.Resolve("dotnet") ?? throw new InvalidOperationException("dotnet is not on PATH.");
+
+    /// <summary>tests/FakeAgent/bin/{Configuration}/net10.0/FakeAgent.dll, next to this test assembly's build.</summary>
+    public static string FakeAgentDll
+    {
+        get
+        {
+            var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+            var tfm = testBin.Name;
+            var config = testBin.Parent!.Name;
+            var testsDir = testBin.Parent!.Parent!.Parent!.Parent!.FullName;
+            var dll = Path.Combine(testsDir, "FakeAgent", "bin", config, tfm, "FakeAgent.dll");
+            return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build tests/FakeAgent first ({dll} is missing).");
+        }
+    }
+
+    public static string RepoRoot => new DirectoryInfo(Path.GetDirectoryName(FakeAgentDll)!).Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
+
+    public static async Task<Guid> CreateTeamAsync(TestServer server, string slug = "platform", string? repoPath = null)
+    {
+        var org = await server.DefaultOrgIdAsync();
+        var body = new JsonObject { ["name"] = slug, ["slug"] = slug };
+        if (repoPath is not null) body["repo_path"] = repoPath;
+        var team = await server.PostJsonAsync($"/api/v1/orgs/{org}/teams", body.ToJsonString());
+        return team["id"]!.GetValue<Guid>();
+    }
+
+    /// <summary>Adds a command-adapter agent running FakeAgent with <paramref name="script"/>.</summary>
+    public static async Task<Guid> AddFakeAgentAsync(TestServer server, Guid teamId, string name, JsonObject script, AgentRole role = AgentRole.Engineer)
+    {
+        var scriptPath = Path.Combine(server.DataDirectory, $"script-{name}-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(scriptPath, script.ToJsonString());
+        var config = new JsonObject
+        {
+            ["command"] = DotnetHost,
+            ["args"] = new JsonArray(FakeAgentDll, "--script", scriptPath),
+            ["description"] = "fake agent " + name,
+        };
+        await using var db = Db(server);
+        var (agent, _) = await AgentFactory.AddAsync(db, teamId, new CreateAgentRequest(name, role, "fake", "command", config), DateTime.UtcNow, default);
+        await db.SaveChangesAsync();
+        return agent.Id;
+    }
+
+    /// <summary>Points an existing agent (e.g. the auto-created manager) at FakeAgent.</summary>
+    public static async Task UseFakeAgentAsync(TestServer server, Guid agentId, JsonObject script)
+    {
+        var scriptPath = Path.Combine(server.DataDirectory, $"script-{agentId:N}.json");
+        await File.WriteAllTextAsync(scriptPath, script.ToJsonString());
+        await using var db = Db(server);
+        var agent = await db.Agents.FirstAsync(a => a.Id == agentId);
+        agent.Adapter = "command";
+        agent.ConfigJson = new JsonObject { ["command"] = DotnetHost, ["args"] = new JsonArray(FakeAgentDll, "--script", scriptPath) }.ToJsonString();
+        await db.SaveChangesAsync();
+    }
+
+    public static AppDbContext Db(TestServer server) => server.Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext();
+
+    /// <summary>A message and its dispatch request in one transaction, as the message write path does.</summary>
+    public static async Task<long> SendMessageAsync(TestServer server, Guid teamId, Guid recipientId, string body, long? taskId = null)
+    {
+        await using var db = Db(server);
+        await using var tx = await db.Database.BeginTransactionAsync();
+        var now = DateTime.UtcNow;
+        var m = new Message { TeamId = teamId, RecipientId = recipientId, SenderName = "test", Body = body, TaskId = taskId, CreatedAt = now };
+        db.Messages.Add(m);
+        await db.SaveChangesAsync();
+        DispatchRequests.Enqueue(db, teamId, recipientId, DispatchReason.Message, now, taskId, m.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await db.SaveChangesAsync();
+        await tx.CommitAsync();
+        return m.Id;
+    }
+
+    /// <summary>A ready task assigned to an agent, with its task_ready request, as the task write path does.</summary>
+    public static async Task<long> AddReadyTaskAsync(TestServer server, Guid teamId, Guid assignee, string title)
+    {
+        await using var db = Db(server);
+        await using var tx = await db.Database.BeginTransactionAsync();
+        var now = DateTime.UtcNow;
+        var t = new TaskItem { TeamId = teamId, Title = title, AssigneeId = assignee, CreatedAt = now, UpdatedAt = now };
+        db.Tasks.Add(t);
+        await db.SaveChangesAsync();
+        DispatchRequests.Enqueue(db, teamId, assignee, DispatchReason.TaskReady, now, t.Id);
+        await db.SaveChangesAsync();
+        await tx.CommitAsync();
+        return t.Id;
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="condition"/> holds, re-checking on every committed change of the given servers
+    /// (and every 500 ms for changes made by processes whose feed we cannot see). Fails after the timeout.
+    /// </summary>
+    public static async Task WaitUntilAsync(TestServer[] servers, Func<AppDbContext, Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var subs = servers.Select(s => s.Services.GetRequiredService<ChangeFeed>().Subscribe()).ToList();
+        try
+        {
+            using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+            while (true)
+            {
+                await using (var db = Db(servers[0]))
+                {
+                    if (await condition(db)) return;
+                }
+                using var tick = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
+                tick.CancelAfter(500);
+                var waits = subs.Select(s => s.Reader.WaitToReadAsync(tick.Token).AsTask()).ToList();
+                await Task.WhenAny(waits);
+                // End every pending wait before the next round: each channel allows a single reader.
+                await tick.CancelAsync();
+                try { await Task.WhenAll(waits); } catch (OperationCanceledException) { }
+                foreach (var s in subs) while (s.Reader.TryRead(out _)) { }
+                if (cts.IsCancellationRequested) throw new TimeoutException($"Timed out waiting for: {what}");
+            }
+        }
+        finally
+        {
+            foreach (var s in subs) s.Dispose();
+        }
+    }
+
+    public static Task WaitUntilAsync(TestServer server, Func<AppDbContext, Task<bool>> condition, string what, TimeSpan? timeout = null) =>
+        WaitUntilAsync([server], condition, what, timeout);
+
+    public static JsonObject Script(params JsonObject[] steps) => new() { ["steps"] = new JsonArray(steps) };
+
+    public static JsonObject Step(string action, object? args = null)
+    {
+        var o = new JsonObject { ["do"] = action };
+        if (args is not null)
+            foreach (var (k, v) in System.Text.Json.JsonSerializer.SerializeToNode(args)!.AsObject()) o[k] = v?.DeepClone();
+        return o;
+    }
+}

@@ -1,0 +1,162 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Entourage.Client.Contracts;
+using Entourage.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using static Entourage.Tests.Dispatch.DispatchHarness;
+
+namespace Entourage.Tests.Dispatch;
+
+/// <summary>The dispatcher's contract on one server, run once per store.</summary>
+public abstract class DispatcherContract(Store store) : IAsyncLifetime
+{
+    private TestServer _server = null!;
+    private string _records = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _server = await TestServer.StartAsync(store, FastSettings());
+        _records = Path.Combine(_server.DataDirectory, "records");
+    }
+
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task A_message_wakes_one_turn_that_records_usage_log_and_cost()
+    {
+        var team = await CreateTeamAsync(_server);
+        var script = Script(Step("print", new { text = "working on {agent_id}" }), Step("usage", new { cost = 0.25, input = 1000, output = 200, cache_read = 50, session = "sess-1" }));
+        script["record_dir"] = _records;
+        var agent = await AddFakeAgentAsync(_server, team, "eng-backend", script);
+
+        var messageId = await SendMessageAsync(_server, team, agent, "Use the same auth pattern as /auth/me.");
+        await WaitUntilAsync(_server, db => db.Turns.AnyAsync(t => t.AgentId == agent && t.State == TurnState.Succeeded), "the turn to succeed");
+
+        var turns = (await _server.GetJsonAsync($"/api/v1/agents/{agent}/turns")).AsArray();
+        turns.Count.ShouldBe(1);
+        var turn = await _server.GetJsonAsync($"/api/v1/turns/{turns[0]!["id"]}");
+        turn["state"]!.GetValue<string>().ShouldBe("succeeded");
+        turn["exit_code"]!.GetValue<int>().ShouldBe(0);
+        turn["usage"]!["cost_usd"]!.GetValue<double>().ShouldBe(0.25);
+        turn["usage"]!["input_tokens"]!.GetValue<long>().ShouldBe(1000);
+        turn["usage"]!["cache_read_tokens"]!.GetValue<long>().ShouldBe(50);
+        turn["session_id"]!.GetValue<string>().ShouldBe("sess-1");
+        turn["log"]!.GetValue<string>().ShouldContain($"working on {agent}");
+        turn["requests"]!.AsArray().Single()!["reason"]!.GetValue<string>().ShouldBe("message");
+
+        var record = JsonNode.Parse(await File.ReadAllTextAsync(Directory.GetFiles(_records, "*.start.json").Single()))!;
+        record["tags"]!.AsArray().Select(t => t!.GetValue<string>()).ShouldContain($"[message:{messageId}]");
+        record["has_token"]!.GetValue<bool>().ShouldBeTrue();
+        var envKeys = record["env_keys"]!.AsArray().Select(k => k!.GetValue<string>()).ToList();
+        envKeys.ShouldContain("ENTOURAGE_URL");
+        envKeys.ShouldContain("ENTOURAGE_AGENT_ID");
+        envKeys.ShouldNotContain("ENTOURAGE_TEST_POSTGRES");
+
+        var costs = await _server.GetJsonAsync($"/api/v1/teams/{team}/costs");
+        costs["total_usd"]!.GetValue<double>().ShouldBe(0.25);
+        costs["by_agent"]!.AsArray().Single()!["agent_name"]!.GetValue<string>().ShouldBe("eng-backend");
+        costs["by_day"]!.AsArray().Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Messages_that_arrive_during_a_turn_are_coalesced_into_exactly_one_next_turn()
+    {
+        var team = await CreateTeamAsync(_server);
+        var gate = Path.Combine(_server.DataDirectory, "gate");
+        var started = Path.Combine(_server.DataDirectory, "started-{turn_id}");
+        var script = Script(Step("touch", new { path = started }), Step("wait_file", new { path = gate }));
+        script["record_dir"] = _records;
+        var agent = await AddFakeAgentAsync(_server, team, "eng", script);
+
+        var first = await SendMessageAsync(_server, team, agent, "first");
+        await WaitUntilAsync(_server, _ => Task.FromResult(Directory.GetFiles(_server.DataDirectory, "started-*").Length == 1), "the first turn to start");
+        var later = new List<long>();
+        for (var i = 0; i < 5; i++) later.Add(await SendMessageAsync(_server, team, agent, $"later {i}"));
+        await File.WriteAllTextAsync(gate, "go");
+        await WaitUntilAsync(_server, async db => await db.DispatchRequests.CountAsync(d => d.State == DispatchState.Done) == 6, "all six requests to be done");
+
+        var records = Directory.GetFiles(_records, "*.start.json").Select(f => JsonNode.Parse(File.ReadAllText(f))!).ToList();
+        records.Count.ShouldBe(2);
+        var tags = records.SelectMany(r => r["tags"]!.AsArray().Select(t => t!.GetValue<string>())).Where(t => t.StartsWith("[message:", StringComparison.Ordinal)).ToList();
+        tags.Order().ShouldBe(later.Prepend(first).Select(id => $"[message:{id}]").Order());
+    }
+
+    [Fact]
+    public async Task Cancelling_a_running_turn_kills_its_process_and_drops_its_work()
+    {
+        var team = await CreateTeamAsync(_server);
+        var agent = await AddFakeAgentAsync(_server, team, "eng", Script(Step("print", new { text = "about to hang" }), Step("hang")));
+        await SendMessageAsync(_server, team, agent, "do something slow");
+        await WaitUntilAsync(_server, db => db.Turns.AnyAsync(t => t.AgentId == agent && t.Log.Contains("hanging")), "the agent to hang");
+        var turnId = (await _server.GetJsonAsync($"/api/v1/agents/{agent}/turns"))[0]!["id"]!.GetValue<Guid>();
+
+        var agents = await _server.GetJsonAsync($"/api/v1/teams/{team}");
+        agents["agents"]!.AsArray().Single(a => a!["id"]!.GetValue<Guid>() == agent)!["status"]!.GetValue<string>().ShouldBe("busy");
+
+        var cancelled = await _server.PostJsonAsync($"/api/v1/turns/{turnId}/cancel", """{"reason": "wrong approach"}""");
+        cancelled["state"]!.GetValue<string>().ShouldBe("cancelled");
+        cancelled["error"]!.GetValue<string>().ShouldContain("wrong approach");
+        await using var db = Db(_server);
+        (await db.DispatchRequests.SingleAsync()).State.ShouldBe(DispatchState.Done);
+
+        var again = await _server.Http.PostAsync($"/api/v1/turns/{turnId}/cancel", null);
+        again.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        (await _server.Http.GetAsync($"/api/v1/turns/{Guid.NewGuid()}")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        agents = await _server.GetJsonAsync($"/api/v1/teams/{team}");
+        agents["agents"]!.AsArray().Single(a => a!["id"]!.GetValue<Guid>() == agent)!["status"]!.GetValue<string>().ShouldBe("idle");
+    }
+
+    [Fact]
+    public async Task A_failing_agent_is_retried_then_its_task_fails_with_the_reason()
+    {
+        var team = await CreateTeamAsync(_server);
+        var agent = await AddFakeAgentAsync(_server, team, "eng", Script(Step("print", new { text = "boom" }), Step("exit", new { code = 3 })));
+        var task = await AddReadyTaskAsync(_server, team, agent, "Design notification schema");
+        await WaitUntilAsync(_server, db => db.Tasks.AnyAsync(t => t.Id == task && t.Status == TaskState.Failed), "the task to fail");
+
+        await using var db = Db(_server);
+        var turns = await db.Turns.Where(t => t.AgentId == agent).OrderBy(t => t.StartedAt).ToListAsync();
+        turns.Select(t => t.Attempt).ShouldBe([1, 2, 3]);
+        turns.ShouldAllBe(t => t.State == TurnState.Failed && t.ExitCode == 3);
+        (await db.DispatchRequests.SingleAsync()).State.ShouldBe(DispatchState.Dead);
+        var failed = await db.Tasks.SingleAsync(t => t.Id == task);
+        failed.FailureReason!.ShouldContain("exited with code 3");
+        var kinds = await db.TaskEvents.Where(e => e.TaskId == task).OrderBy(e => e.Id).Select(e => e.Kind).ToListAsync();
+        kinds.Count(k => k == "turn_started").ShouldBe(3);
+        kinds.Count(k => k == "turn_ended").ShouldBe(3);
+    }
+
+    [Fact]
+    public async Task The_log_streams_live_as_server_sent_events_and_ends_with_the_state()
+    {
+        var team = await CreateTeamAsync(_server);
+        var gate = Path.Combine(_server.DataDirectory, "gate");
+        var agent = await AddFakeAgentAsync(_server, team, "eng", Script(Step("print", new { text = "line one" }), Step("wait_file", new { path = gate }), Step("print", new { text = "line two" })));
+        await SendMessageAsync(_server, team, agent, "go");
+        await WaitUntilAsync(_server, db => db.Turns.AnyAsync(t => t.AgentId == agent && t.Log.Contains("line one")), "the first line");
+        var turnId = (await _server.GetJsonAsync($"/api/v1/agents/{agent}/turns"))[0]!["id"]!.GetValue<Guid>();
+
+        using var response = await _server.Http.GetAsync($"/api/v1/turns/{turnId}/log/stream", HttpCompletionOption.ResponseHeadersRead);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("text/event-stream");
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var seen = new System.Text.StringBuilder();
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            seen.AppendLine(line);
+            if (line.Contains("line one", StringComparison.Ordinal) && !File.Exists(gate)) await File.WriteAllTextAsync(gate, "go");
+            if (line.StartsWith("event: end", StringComparison.Ordinal))
+            {
+                seen.AppendLine(await reader.ReadLineAsync());
+                break;
+            }
+        }
+        var text = seen.ToString();
+        text.ShouldContain("line two");
+        text.IndexOf("line one", StringComparison.Ordinal).ShouldBeLessThan(text.IndexOf("line two", StringComparison.Ordinal));
+        text.ShouldContain("\"state\":\"succeeded\"");
+    }
+}
+
+public sealed class DispatcherContractSqlite() : DispatcherContract(Store.Sqlite);
+
+public sealed class DispatcherContractPostgres() : DispatcherContract(Store.Postgres);
