@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Entourage.Client.Contracts;
 using Entourage.Server.Features.Agents;
+using Entourage.Server.Features.Tasks;
 using Entourage.Server.Storage;
 using Entourage.Server.Storage.Entities;
 using Microsoft.EntityFrameworkCore;
@@ -11,7 +12,7 @@ using Npgsql;
 namespace Entourage.Server.Dispatch;
 
 /// <summary>An agent with pending work and no running turn (as of the read; the claim re-checks).</summary>
-public sealed record ClaimCandidate(Guid AgentId, Guid TeamId);
+public sealed record ClaimCandidate(Guid AgentId, Guid TeamId, string Adapter = "command", string ConfigJson = "{}");
 
 /// <summary>A turn this node just started: its row, the requests it took, and its plaintext per-turn token.</summary>
 public sealed record ClaimedTurn(Turn Turn, IReadOnlyList<DispatchRequest> Requests, string Token);
@@ -19,7 +20,7 @@ public sealed record ClaimedTurn(Turn Turn, IReadOnlyList<DispatchRequest> Reque
 public enum ClaimOutcome { Claimed, NothingPending, AgentBusy, TeamAtConcurrencyLimit, TeamOverBudget }
 
 /// <summary>
-/// Starts turns (DESIGN §4). Per agent, one transaction: re-check the team's limits (the team row is locked on
+/// Starts turns (DESIGN §4). Per agent, one transaction: re-check the team's limits (under the team's lock on
 /// PostgreSQL so two nodes cannot both take the team's last slot), claim every pending request of the agent in
 /// one statement (<c>FOR UPDATE SKIP LOCKED</c> on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises), and
 /// insert the running turn. The unique partial index <c>ux_turns_one_running_per_agent</c> rejects a second
@@ -44,7 +45,11 @@ public sealed partial class Claimer(
             .OrderBy(x => x.Priority).ThenBy(x => x.First)
             .Take(max)
             .ToListAsync(ct);
-        return rows.Select(r => new ClaimCandidate(r.AgentId, r.TeamId)).ToList();
+        var ids = rows.Select(r => r.AgentId).ToList();
+        var agents = await db.Agents.AsNoTracking().Where(a => ids.Contains(a.Id)).ToDictionaryAsync(a => a.Id, ct);
+        // Requests of a deleted agent can never run; the rest keep their order.
+        return rows.Where(r => agents.ContainsKey(r.AgentId))
+            .Select(r => new ClaimCandidate(r.AgentId, r.TeamId, agents[r.AgentId].Adapter, agents[r.AgentId].ConfigJson)).ToList();
     }
 
     public async Task<(ClaimOutcome Outcome, ClaimedTurn? Turn)> TryClaimAsync(ClaimCandidate c, CancellationToken ct)
@@ -52,9 +57,10 @@ public sealed partial class Claimer(
         await using var db = await factory.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
         var o = options.Value;
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-
-        var team = await LockTeamAsync(db, tx, c.TeamId, ct);
+        // The team's DAG lock (PostgreSQL): serialises this claim with the team's other claims and task
+        // transitions on every node, so two nodes cannot both take the team's last concurrency slot.
+        await using var tx = await TaskTransaction.BeginAsync(db, c.TeamId, ct);
+        var team = await db.Teams.AsNoTracking().FirstOrDefaultAsync(t => t.Id == c.TeamId, ct);
         if (team is null) return (ClaimOutcome.NothingPending, null);
         if (team.MaxConcurrentAgents is { } limit &&
             await db.Turns.CountAsync(t => t.TeamId == c.TeamId && t.State == TurnState.Running, ct) >= limit)
@@ -115,19 +121,6 @@ public sealed partial class Claimer(
             return (ClaimOutcome.AgentBusy, null);
         }
         return (ClaimOutcome.Claimed, new ClaimedTurn(turn, requests, token));
-    }
-
-    private static async Task<Team?> LockTeamAsync(AppDbContext db, IDbContextTransaction tx, Guid teamId, CancellationToken ct)
-    {
-        if (db.IsPostgres)
-        {
-            // FOR NO KEY UPDATE serialises claimers of one team across nodes without blocking inserts that
-            // reference the team (those take KEY SHARE).
-            await using var cmd = Command(db, tx, "SELECT 1 FROM teams WHERE id = @team FOR NO KEY UPDATE");
-            Add(cmd, "team", teamId);
-            if (await cmd.ExecuteScalarAsync(ct) is null) return null;
-        }
-        return await db.Teams.AsNoTracking().FirstOrDefaultAsync(t => t.Id == teamId, ct);
     }
 
     /// <summary>The claim statement of DESIGN §4: every pending request of the agent, skipping rows another node holds.</summary>

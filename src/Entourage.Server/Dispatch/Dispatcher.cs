@@ -1,3 +1,5 @@
+using Entourage.Server.Agents;
+using Entourage.Server.Features.Agents;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Entourage.Server.Storage;
@@ -14,6 +16,7 @@ namespace Entourage.Server.Dispatch;
 public sealed partial class Dispatcher(
     Claimer claimer,
     TurnRunner runner,
+    AdapterCatalog adapters,
     LocalTurns local,
     Doorbell doorbell,
     BudgetGuard budget,
@@ -30,13 +33,16 @@ public sealed partial class Dispatcher(
         var o = options.Value;
         var free = o.MaxConcurrentAgents - local.Count;
         if (free <= 0) return false;
-        var candidates = await claimer.CandidatesAsync(free + 16, ct);
+        var candidates = await claimer.CandidatesAsync(free + 64, ct);
         var started = 0;
         var blockedTeams = new HashSet<Guid>();
         foreach (var c in candidates)
         {
             if (started >= free) break;
             if (blockedTeams.Contains(c.TeamId)) continue;
+            // An agent whose CLI is not installed here shows offline; its work waits (pending) rather than
+            // burning attempts on launches that cannot succeed.
+            if (!adapters.Check(c.Adapter, AgentViews.ParseConfig(c.ConfigJson)).Available) continue;
             var (outcome, claimed) = await claimer.TryClaimAsync(c, ct);
             switch (outcome)
             {

@@ -1,4 +1,5 @@
 using Entourage.Client.Contracts;
+using Entourage.Server.Features.Tasks;
 using Entourage.Server.Storage;
 using Entourage.Server.Storage.Entities;
 using Microsoft.EntityFrameworkCore;
@@ -55,13 +56,13 @@ public sealed partial class LeaseSweeper(
         await using var db = await factory.CreateDbContextAsync(ct);
         var now = Clock.GetUtcNow().UtcDateTime;
         var error = $"Node {turn.Node} stopped heartbeating (lease expired at {turn.LeaseUntil:O}); the work was returned for another attempt.";
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await TaskTransaction.BeginAsync(db, turn.TeamId, ct);
         var n = await db.Turns.Where(t => t.Id == turn.Id && t.State == TurnState.Running && t.LeaseUntil < now)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.State, TurnState.Lost).SetProperty(t => t.EndedAt, now).SetProperty(t => t.Error, error), ct);
         if (n == 0) return false;
         await completion.SettleRequestsAsync(db, turn.Id, turn.TaskId, turn.AgentId, RequestFate.Retry, error, now, ct);
         if (turn.TaskId is { } taskId)
-            await TaskHooks.AddEventAsync(db, taskId, "turn_lost", now, null, new { turn_id = turn.Id, node = turn.Node, error }, ct);
+            await TaskHooks.AddEventAsync(db, taskId, "turn_lost", now, new { agent_id = turn.AgentId, turn_id = turn.Id, node = turn.Node, error }, ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         changes.PublishRaw("turn", turn.Id.ToString(), turn.TeamId, "modified");

@@ -1,5 +1,6 @@
-using System.Text.Json;
 using Entourage.Client.Contracts;
+using Entourage.Server.Features;
+using Entourage.Server.Features.Tasks;
 using Entourage.Server.Storage;
 using Entourage.Server.Storage.Entities;
 using Microsoft.EntityFrameworkCore;
@@ -7,28 +8,33 @@ using Microsoft.EntityFrameworkCore;
 namespace Entourage.Server.Dispatch;
 
 /// <summary>
-/// What turns do to tasks, inside the dispatcher's own transactions: a claimed ready task moves to in_progress,
-/// every turn start/end and usage record is a task event, and work given up after max_attempts fails its task
-/// with the reason.
+/// What turns do to tasks, inside the dispatcher's own transactions (opened with <see cref="TaskTransaction"/>,
+/// so they serialise with the team's other DAG writers on PostgreSQL): a claimed ready task moves to
+/// in_progress, every turn start/end and usage record is a task event, and work given up after max_attempts
+/// fails its task with the reason, with the DAG's consequences (dependents blocked, waits settled).
 /// </summary>
 public static class TaskHooks
 {
+    public static readonly Actor Dispatcher = Actor.System("dispatcher");
+
     public static async Task OnTurnStartedAsync(AppDbContext db, long taskId, Turn turn, IReadOnlyList<DispatchRequest> requests, DateTime now, CancellationToken ct)
     {
         var task = await db.Tasks.FirstOrDefaultAsync(t => t.Id == taskId, ct);
         if (task is null) return;
-        if (task.Status == TaskState.Todo && requests.Any(r => r.Reason == DispatchReason.TaskReady && r.TaskId == taskId))
+        if (task.Status == TaskState.Todo && requests.Any(r => r.Reason == DispatchReason.TaskReady && r.TaskId == taskId) &&
+            task.AssigneeId == turn.AgentId && !await HasUnfinishedDependenciesAsync(db, taskId, ct))
         {
-            var from = task.Status;
             task.Status = TaskState.InProgress;
             task.StartedAt ??= now;
             task.UpdatedAt = now;
             task.Attempts = Math.Max(task.Attempts, turn.Attempt);
-            AddEvent(db, task, "status_changed", now, turn.AgentId, from, TaskState.InProgress, new { turn_id = turn.Id, reason = "claimed by its agent's turn" });
+            TaskTimeline.Add(db, task.Id, task.TeamId, "status_changed", Dispatcher, now, TaskState.Todo, TaskState.InProgress,
+                new { turn_id = turn.Id, agent_id = turn.AgentId, reason = "its agent's turn started" });
         }
-        AddEvent(db, task, "turn_started", now, turn.AgentId, null, null, new
+        TaskTimeline.Add(db, task.Id, task.TeamId, "turn_started", Dispatcher, now, data: new
         {
             turn_id = turn.Id,
+            agent_id = turn.AgentId,
             attempt = turn.Attempt,
             node = turn.Node,
             reasons = requests.Select(r => EnumNames.ToSnake(r.Reason)).Distinct().ToArray(),
@@ -36,8 +42,8 @@ public static class TaskHooks
         });
     }
 
-    /// <summary>Fails a task whose work was given up, unless it already ended.</summary>
-    public static async Task FailAsync(AppDbContext db, long taskId, Guid? agentId, string reason, DateTime now, CancellationToken ct)
+    /// <summary>Fails a task whose work was given up (unless it already ended); the caller saves.</summary>
+    public static async Task FailAsync(AppDbContext db, long taskId, string reason, DateTime now, CancellationToken ct)
     {
         var task = await db.Tasks.FirstOrDefaultAsync(t => t.Id == taskId, ct);
         if (task is null || task.Status.IsTerminal()) return;
@@ -46,27 +52,18 @@ public static class TaskHooks
         task.FailureReason = reason;
         task.CompletedAt = now;
         task.UpdatedAt = now;
-        AddEvent(db, task, "status_changed", now, null, from, TaskState.Failed, new { reason });
+        TaskTimeline.Add(db, task.Id, task.TeamId, "status_changed", Dispatcher, now, from, TaskState.Failed, new { reason });
+        await db.SaveChangesAsync(ct);
+        await DagEffects.AfterStatusChangeAsync(db, task, from, TaskState.Failed, Dispatcher, now, ct);
     }
 
-    public static void AddEvent(AppDbContext db, TaskItem task, string kind, DateTime now, Guid? agentId, TaskState? from, TaskState? to, object? data) =>
-        db.TaskEvents.Add(new TaskEvent
-        {
-            TaskId = task.Id,
-            TeamId = task.TeamId,
-            Kind = kind,
-            ActorType = agentId is null ? ActorType.System : ActorType.Agent,
-            ActorId = agentId?.ToString() ?? "dispatcher",
-            ActorName = agentId is null ? "dispatcher" : null,
-            FromStatus = from is null ? null : EnumNames.ToSnake(from.Value),
-            ToStatus = to is null ? null : EnumNames.ToSnake(to.Value),
-            DataJson = data is null ? null : JsonSerializer.Serialize(data, Hosting.JsonDefaults.Options),
-            CreatedAt = now,
-        });
-
-    public static async Task AddEventAsync(AppDbContext db, long taskId, string kind, DateTime now, Guid? agentId, object? data, CancellationToken ct)
+    public static async Task AddEventAsync(AppDbContext db, long taskId, string kind, DateTime now, object? data, CancellationToken ct)
     {
-        var task = await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == taskId, ct);
-        if (task is not null) AddEvent(db, task, kind, now, agentId, null, null, data);
+        var teamId = await db.Tasks.Where(t => t.Id == taskId).Select(t => (Guid?)t.TeamId).FirstOrDefaultAsync(ct);
+        if (teamId is { } team) TaskTimeline.Add(db, taskId, team, kind, Dispatcher, now, data: data);
     }
+
+    private static Task<bool> HasUnfinishedDependenciesAsync(AppDbContext db, long taskId, CancellationToken ct) =>
+        (from d in db.TaskDependencies join t in db.Tasks on d.DependsOnId equals t.Id
+         where d.TaskId == taskId && t.Status != TaskState.Done select d).AnyAsync(ct);
 }

@@ -1,5 +1,6 @@
 using Entourage.Client.Contracts;
 using Entourage.Server.Agents;
+using Entourage.Server.Features.Tasks;
 using Entourage.Server.Storage;
 using Entourage.Server.Storage.Entities;
 using Microsoft.EntityFrameworkCore;
@@ -40,7 +41,7 @@ public sealed partial class TurnCompletion(
         await using var db = await factory.CreateDbContextAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
         var usage = outcome.Usage;
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await TaskTransaction.BeginAsync(db, turn.TeamId, ct);
         var ended = await db.Turns.Where(t => t.Id == turn.Id && t.State == TurnState.Running).ExecuteUpdateAsync(s => s
             .SetProperty(t => t.State, outcome.State)
             .SetProperty(t => t.EndedAt, now)
@@ -57,7 +58,7 @@ public sealed partial class TurnCompletion(
         {
             // Someone else ended it (cancel, lease sweep). Keep what this run cost, but change nothing else.
             if (turn.TaskId is { } late)
-                await TaskHooks.AddEventAsync(db, late, "late_completion", now, turn.AgentId, new { turn_id = turn.Id, state = EnumNames.ToSnake(outcome.State), exit_code = outcome.ExitCode }, ct);
+                await TaskHooks.AddEventAsync(db, late, "late_completion", now, new { agent_id = turn.AgentId, turn_id = turn.Id, state = EnumNames.ToSnake(outcome.State), exit_code = outcome.ExitCode }, ct);
             RecordUsage(db, turn, usage, now);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
@@ -70,8 +71,8 @@ public sealed partial class TurnCompletion(
         if (turn.TaskId is { } taskId)
         {
             if (usage is { IsEmpty: false })
-                await TaskHooks.AddEventAsync(db, taskId, "usage", now, turn.AgentId, new { turn_id = turn.Id, usage.InputTokens, usage.OutputTokens, usage.CacheReadTokens, usage.CacheWriteTokens, usage.CostUsd, usage.Model }, ct);
-            await TaskHooks.AddEventAsync(db, taskId, "turn_ended", now, turn.AgentId, new { turn_id = turn.Id, state = EnumNames.ToSnake(outcome.State), exit_code = outcome.ExitCode, error = outcome.Error }, ct);
+                await TaskHooks.AddEventAsync(db, taskId, "usage", now, new { turn_id = turn.Id, agent_id = turn.AgentId, usage.InputTokens, usage.OutputTokens, usage.CacheReadTokens, usage.CacheWriteTokens, usage.CostUsd, usage.Model }, ct);
+            await TaskHooks.AddEventAsync(db, taskId, "turn_ended", now, new { turn_id = turn.Id, agent_id = turn.AgentId, state = EnumNames.ToSnake(outcome.State), exit_code = outcome.ExitCode, error = outcome.Error }, ct);
         }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
@@ -115,7 +116,7 @@ public sealed partial class TurnCompletion(
         if (gaveUp.Count == 0) return;
         var reason = $"Gave up after {max} attempts: {error ?? "the agent's turn failed"}";
         foreach (var t in gaveUp.Where(r => r.TaskId is not null).Select(r => r.TaskId!.Value).Append(taskId ?? 0).Where(t => t != 0).Distinct())
-            await TaskHooks.FailAsync(db, t, agentId, reason, now, ct);
+            await TaskHooks.FailAsync(db, t, reason, now, ct);
     }
 
     private static void Release(DispatchRequest r, string? error)

@@ -177,7 +177,7 @@ public sealed partial class TurnRunner(
         if (await budget.OverBudgetReasonAsync(db, turn.TeamId, ct) is { } reason)
         {
             await budget.EnsureHumanRequestAsync(db, turn.TeamId, turn.TaskId, reason, now, ct);
-            if (turn.TaskId is { } taskId) await TaskHooks.AddEventAsync(db, taskId, "budget_exceeded", now, null, new { turn_id = turn.Id, reason }, ct);
+            if (turn.TaskId is { } taskId) await TaskHooks.AddEventAsync(db, taskId, "budget_exceeded", now, new { turn_id = turn.Id, reason }, ct);
             await db.SaveChangesAsync(ct);
             local.Stop(StopKind.Budget, reason);
             return true;

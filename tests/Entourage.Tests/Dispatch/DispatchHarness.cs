@@ -1,10 +1,7 @@
 using System.Text.Json.Nodes;
 using Entourage.Client.Contracts;
 using Entourage.Server.Agents;
-using Entourage.Server.Dispatch;
-using Entourage.Server.Features.Agents;
 using Entourage.Server.Storage;
-using Entourage.Server.Storage.Entities;
 using Entourage.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -61,21 +58,26 @@ public static class DispatchHarness
         return team["id"]!.GetValue<Guid>();
     }
 
-    /// <summary>Adds a command-adapter agent running FakeAgent with <paramref name="script"/>.</summary>
+    /// <summary>Adds a command-adapter agent running FakeAgent with <paramref name="script"/> (POST /teams/{id}/agents).</summary>
     public static async Task<Guid> AddFakeAgentAsync(TestServer server, Guid teamId, string name, JsonObject script, AgentRole role = AgentRole.Engineer)
     {
         var scriptPath = Path.Combine(server.DataDirectory, $"script-{name}-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(scriptPath, script.ToJsonString());
-        var config = new JsonObject
+        var body = new JsonObject
         {
-            ["command"] = DotnetHost,
-            ["args"] = new JsonArray(FakeAgentDll, "--script", scriptPath),
-            ["description"] = "fake agent " + name,
+            ["name"] = name,
+            ["role"] = role == AgentRole.Manager ? "manager" : "engineer",
+            ["model"] = "fake",
+            ["adapter"] = "command",
+            ["config"] = new JsonObject
+            {
+                ["command"] = DotnetHost,
+                ["args"] = new JsonArray(FakeAgentDll, "--script", scriptPath),
+                ["description"] = "fake agent " + name,
+            },
         };
-        await using var db = Db(server);
-        var (agent, _) = await AgentFactory.AddAsync(db, teamId, new CreateAgentRequest(name, role, "fake", "command", config), DateTime.UtcNow, default);
-        await db.SaveChangesAsync();
-        return agent.Id;
+        var agent = await server.PostJsonAsync($"/api/v1/teams/{teamId}/agents", body.ToJsonString());
+        return agent["id"]!.GetValue<Guid>();
     }
 
     /// <summary>Points an existing agent (e.g. the auto-created manager) at FakeAgent.</summary>
@@ -92,35 +94,26 @@ public static class DispatchHarness
 
     public static AppDbContext Db(TestServer server) => server.Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext();
 
-    /// <summary>A message and its dispatch request in one transaction, as the message write path does.</summary>
+    /// <summary>POST /teams/{id}/messages: the message and its dispatch request commit together.</summary>
     public static async Task<long> SendMessageAsync(TestServer server, Guid teamId, Guid recipientId, string body, long? taskId = null)
     {
-        await using var db = Db(server);
-        await using var tx = await db.Database.BeginTransactionAsync();
-        var now = DateTime.UtcNow;
-        var m = new Message { TeamId = teamId, RecipientId = recipientId, SenderName = "test", Body = body, TaskId = taskId, CreatedAt = now };
-        db.Messages.Add(m);
-        await db.SaveChangesAsync();
-        DispatchRequests.Enqueue(db, teamId, recipientId, DispatchReason.Message, now, taskId, m.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        await db.SaveChangesAsync();
-        await tx.CommitAsync();
-        return m.Id;
+        var req = new JsonObject { ["recipient_id"] = recipientId.ToString(), ["body"] = body, ["sender_name"] = "test" };
+        if (taskId is not null) req["task_id"] = taskId;
+        var m = await server.PostJsonAsync($"/api/v1/teams/{teamId}/messages", req.ToJsonString());
+        return m["id"]!.GetValue<long>();
     }
 
-    /// <summary>A ready task assigned to an agent, with its task_ready request, as the task write path does.</summary>
-    public static async Task<long> AddReadyTaskAsync(TestServer server, Guid teamId, Guid assignee, string title)
+    /// <summary>POST /teams/{id}/tasks with an assignee (and dependencies): ready ones are dispatched at once.</summary>
+    public static async Task<long> AddTaskAsync(TestServer server, Guid teamId, Guid? assignee, string title, params long[] dependsOn)
     {
-        await using var db = Db(server);
-        await using var tx = await db.Database.BeginTransactionAsync();
-        var now = DateTime.UtcNow;
-        var t = new TaskItem { TeamId = teamId, Title = title, AssigneeId = assignee, CreatedAt = now, UpdatedAt = now };
-        db.Tasks.Add(t);
-        await db.SaveChangesAsync();
-        DispatchRequests.Enqueue(db, teamId, assignee, DispatchReason.TaskReady, now, t.Id);
-        await db.SaveChangesAsync();
-        await tx.CommitAsync();
-        return t.Id;
+        var req = new JsonObject { ["title"] = title, ["priority"] = "high", ["task_type"] = "feature" };
+        if (assignee is not null) req["assignee_id"] = assignee.ToString();
+        if (dependsOn.Length > 0) req["depends_on"] = new JsonArray(dependsOn.Select(d => (JsonNode)d).ToArray());
+        var t = await server.PostJsonAsync($"/api/v1/teams/{teamId}/tasks", req.ToJsonString());
+        return t["id"]!.GetValue<long>();
     }
+
+    public static Task<long> AddReadyTaskAsync(TestServer server, Guid teamId, Guid assignee, string title) => AddTaskAsync(server, teamId, assignee, title);
 
     /// <summary>
     /// Waits until <paramref name="condition"/> holds, re-checking on every committed change of the given servers
