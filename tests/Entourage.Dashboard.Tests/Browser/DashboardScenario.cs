@@ -140,7 +140,10 @@ public abstract class DashboardScenario(BrowserFixture browser, Store store) : I
         await page.GoAsync("/attention");
         await Expect(page.GetByTestId("attention-empty")).ToBeVisibleAsync();
 
-        var requestId = await Seed.HumanRequestAsync(Server, teamId, engineer, taskId, "Return 404 or 403 for another user's profile?");
+        // The engineer asks (what its ask_human tool does).
+        var asked = await Server.PostJsonAsync($"/api/v1/agents/{engineer}/human-requests",
+            $$"""{"question": "Return 404 or 403 for another user's profile?", "task_id": {{taskId}}}""");
+        var requestId = asked["id"]!.GetValue<long>();
         var card = page.Locator($"[data-request-id='{requestId}']");
         await Expect(card).ToContainTextAsync("Return 404 or 403");
         await Expect(page.GetByTestId("attention-badge").Locator("..")).ToContainTextAsync("1");
@@ -150,16 +153,23 @@ public abstract class DashboardScenario(BrowserFixture browser, Store store) : I
         await card.GetByTestId("send-answer").ClickAsync();
         await Expect(page.GetByTestId("attention-empty")).ToBeVisibleAsync();
 
-        var (status, answer, wake) = await Seed.WithDbAsync(Server, async db =>
-        {
-            var r = await db.HumanRequests.SingleAsync(h => h.Id == requestId);
-            var d = await db.DispatchRequests.Where(x => x.AgentId == engineer && x.Reason == DispatchReason.HumanAnswer).ToListAsync();
-            return (r.Status, r.Answer, d);
-        });
-        status.ShouldBe(HumanRequestStatus.Answered);
-        answer.ShouldBe("404: do not reveal that the profile exists.");
+        var answered = await Server.GetJsonAsync($"/api/v1/human-requests/{requestId}");
+        answered["status"]!.GetValue<string>().ShouldBe("answered");
+        answered["answer"]!.GetValue<string>().ShouldBe("404: do not reveal that the profile exists.");
+        answered["answered_by"]!.GetValue<string>().ShouldBe("dashboard");
+        // The answer reaches the engineer's inbox, and exactly one turn is queued to wake it.
+        (await Server.GetJsonAsync($"/api/v1/agents/{engineer}/inbox")).ToJsonString().ShouldContain("do not reveal that the profile exists");
+        var wake = await Seed.WithDbAsync(Server, db => db.DispatchRequests.Where(x => x.AgentId == engineer && x.Reason == DispatchReason.HumanAnswer).ToListAsync());
         wake.Count.ShouldBe(1);
-        wake[0].TaskId.ShouldBe(taskId);
+
+        // A plan approval (the manager asks before its sub-tasks start) is one click.
+        var manager = (await Server.GetJsonAsync($"/api/v1/teams/{teamId}"))["manager"]!["id"]!.GetValue<Guid>();
+        var plan = await Server.PostJsonAsync($"/api/v1/agents/{manager}/human-requests",
+            """{"question": "Plan: 1) users/me endpoint 2) profile page after it. Approve?", "kind": "approval"}""");
+        var planCard = page.Locator($"[data-request-id='{plan["id"]}']");
+        await planCard.GetByTestId("approve").ClickAsync();
+        await Expect(page.GetByTestId("attention-empty")).ToBeVisibleAsync();
+        (await Server.GetJsonAsync($"/api/v1/human-requests/{plan["id"]}"))["answer"]!.GetValue<string>().ShouldBe("approved");
     }
 
     [Fact]
@@ -193,17 +203,47 @@ public abstract class DashboardScenario(BrowserFixture browser, Store store) : I
     }
 
     [Fact]
-    public async Task A_review_shows_the_diff_with_line_comments()
+    public async Task A_review_gets_line_comments_then_approval_in_the_ui()
     {
-        var (teamId, _, taskId) = await TeamWithTaskAsync("Platform");
-        const string diff = "diff --git a/api/users.py b/api/users.py\n--- a/api/users.py\n+++ b/api/users.py\n@@ -1,2 +1,3 @@\n def me():\n-    return load()\n+    user = load()\n+    return user or abort(404)\n";
-        await Seed.ReviewAsync(Server, teamId, taskId, diff, ("api/users.py", 3, "Return a problem+json body, not a bare 404."));
+        using var repo = GitRepo.Create();
+        var org = await Server.DefaultOrgIdAsync();
+        var team = await Server.PostJsonAsync($"/api/v1/orgs/{org}/teams", new JsonObject { ["name"] = "Platform", ["repo_path"] = repo.Path }.ToJsonString());
+        var teamId = team["id"]!.GetValue<Guid>();
+        var engineer = (await Server.PostJsonAsync($"/api/v1/teams/{teamId}/agents", """{"name": "eng-backend"}"""))["id"]!.GetValue<Guid>();
+        var taskId = (await Server.PostJsonAsync($"/api/v1/teams/{teamId}/tasks",
+            """{"title": "Create GET/PATCH /api/v1/users/me endpoint", "assignee_id": "eng-backend"}"""))["id"]!.GetValue<long>();
+        await ChangeStatusAsync(taskId, "in_progress");
+        const string branch = "entourage/task-1-create-get-patch";
+        repo.CommitOnBranch(branch, "api/users.py", "def me():\n    user = load()\n    return user or abort(404)\n");
+        await Seed.BranchAsync(Server, taskId, branch);
+        await Server.PostJsonAsync($"/api/v1/tasks/{taskId}/request-review", """{"summary": "users/me with 404 for unknown users"}""");
+
         var page = await DashboardPage.OpenAsync(browser, Server.BaseUrl);
         await page.GoAsync($"/tasks/{taskId}");
         await Expect(page.GetByTestId("diff")).ToContainTextAsync("return user or abort(404)");
-        await Expect(page.GetByTestId("review-comment")).ToContainTextAsync("problem+json");
         await Expect(page.GetByTestId("review-state")).ToHaveTextAsync("pending");
+
+        // A comment on line 3, then "request changes": the engineer gets it, the task goes back to work.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Comment on api/users.py line 3" }).ClickAsync();
+        await page.Locator("[data-testid=draft-comment] textarea").First.FillAsync("Return a problem+json body, not a bare 404.");
+        await page.GetByTestId("request-changes").ClickAsync();
+        await Expect(page.GetByTestId("review-state")).ToHaveTextAsync("changes requested");
+        await Expect(page.GetByTestId("task-state")).ToHaveTextAsync("in progress");
+        await Expect(page.GetByTestId("review-comment")).ToContainTextAsync("problem+json");
         await page.ShotAsync(Shot("review-desktop"));
+        (await Server.GetJsonAsync($"/api/v1/agents/{engineer}/inbox")).ToJsonString().ShouldContain("not a bare 404");
+
+        // The engineer fixes it and asks again; the open page shows the new review live, and it is approved.
+        repo.CommitOnBranch(branch, "api/users.py", "def me():\n    user = load()\n    return user or problem(404)\n");
+        await Server.PostJsonAsync($"/api/v1/tasks/{taskId}/request-review", """{"summary": "problem+json 404"}""");
+        await Expect(page.GetByTestId("review-state")).ToHaveTextAsync("pending");
+        await Expect(page.GetByTestId("diff")).ToContainTextAsync("problem(404)");
+        await page.GetByTestId("approve-review").ClickAsync();
+        await Expect(page.GetByTestId("review-state")).ToHaveTextAsync("approved");
+        await Expect(page.GetByTestId("merge-state")).ToBeVisibleAsync();
+        var reviews = await Server.GetJsonAsync($"/api/v1/tasks/{taskId}/reviews");
+        reviews.AsArray().Select(r => r!["state"]!.GetValue<string>()).ShouldBe(["changes_requested", "approved"], ignoreOrder: true);
+        await page.ShotAsync(Shot("review-approved-desktop"));
     }
 
     [Fact]
@@ -211,7 +251,8 @@ public abstract class DashboardScenario(BrowserFixture browser, Store store) : I
     {
         var (teamId, engineer, taskId) = await TeamWithTaskAsync("Platform");
         await Seed.UsageAsync(Server, teamId, engineer, taskId, 0.42);
-        await Seed.HumanRequestAsync(Server, teamId, engineer, taskId, "Which database?", HumanRequestKind.Choice, """["postgres","sqlite"]""");
+        await Server.PostJsonAsync($"/api/v1/agents/{engineer}/human-requests",
+            $$"""{"question": "Which database?", "kind": "choice", "options": ["postgres", "sqlite"], "task_id": {{taskId}}}""");
         var page = await DashboardPage.OpenAsync(browser, Server.BaseUrl, DashboardPage.Phone, dark: true);
         foreach (var (path, name) in new[] { ("/", "home"), ($"/teams/{teamId}", "team"), ($"/teams/{teamId}/board", "board"), ($"/teams/{teamId}/dag", "dag"), ($"/tasks/{taskId}", "task"), ("/attention", "attention"), ("/costs", "costs") })
         {

@@ -8,8 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Entourage.Dashboard.Tests.Browser;
 
 /// <summary>
-/// Rows that no REST call creates yet (human requests, reviews, usage come with issues #4 and #6), written through
-/// the server's own DbContext so the ChangeFeed publishes them exactly as the real write paths will.
+/// Rows that only the dispatcher writes (usage records, a task's branch), written through the server's own
+/// DbContext so the ChangeFeed publishes them exactly as the real write paths do.
 /// </summary>
 public static class Seed
 {
@@ -19,13 +19,15 @@ public static class Seed
         return await work(db);
     }
 
-    public static Task<long> HumanRequestAsync(TestServer server, Guid teamId, Guid agentId, long? taskId, string question, HumanRequestKind kind = HumanRequestKind.Question, string? optionsJson = null) =>
+    /// <summary>What the dispatcher records when an engineer's turn first claims a task: its branch.</summary>
+    public static Task<bool> BranchAsync(TestServer server, long taskId, string branch) =>
         WithDbAsync(server, async db =>
         {
-            var r = new HumanRequest { TeamId = teamId, AgentId = agentId, TaskId = taskId, Kind = kind, Question = question, OptionsJson = optionsJson, CreatedAt = DateTime.UtcNow };
-            db.HumanRequests.Add(r);
+            var t = await db.Tasks.SingleAsync(x => x.Id == taskId);
+            t.Branch = branch;
+            t.Version++;
             await db.SaveChangesAsync();
-            return r.Id;
+            return true;
         });
 
     public static Task<long> UsageAsync(TestServer server, Guid teamId, Guid agentId, long? taskId, double costUsd, long input = 12_000, long output = 3_400) =>
@@ -40,17 +42,5 @@ public static class Seed
             db.UsageRecords.Add(u);
             await db.SaveChangesAsync();
             return u.Id;
-        });
-
-    public static Task<long> ReviewAsync(TestServer server, Guid teamId, long taskId, string diff, params (string File, int Line, string Body)[] comments) =>
-        WithDbAsync(server, async db =>
-        {
-            var r = new Review { TeamId = teamId, TaskId = taskId, Diff = diff, Summary = "Profile endpoint with 404 for unknown users", RequestedAt = DateTime.UtcNow };
-            db.Reviews.Add(r);
-            await db.SaveChangesAsync();
-            foreach (var (file, line, body) in comments)
-                db.ReviewComments.Add(new ReviewComment { ReviewId = r.Id, FilePath = file, Line = line, Body = body, Author = "alice", CreatedAt = DateTime.UtcNow });
-            await db.SaveChangesAsync();
-            return r.Id;
         });
 }

@@ -2,6 +2,8 @@ using System.Text.Json.Nodes;
 using Entourage.Client.Contracts;
 using Entourage.Server.Features;
 using Entourage.Server.Features.Agents;
+using Entourage.Server.Features.HumanRequests;
+using Entourage.Server.Features.Reviews;
 using Entourage.Server.Features.Tasks;
 using Entourage.Server.Features.Teams;
 using Entourage.Server.Hosting;
@@ -50,9 +52,15 @@ public sealed class DashboardActions(IServiceScopeFactory scopes, TimeProvider c
     public Task<ActionResult<bool>> AnswerAsync(long requestId, string? answer, CancellationToken ct) =>
         RunAsync(async (sp, c) =>
         {
-            await AnswerHumanRequest.ExecuteAsync(Db(sp), requestId, answer, "dashboard", clock.GetUtcNow().UtcDateTime, c);
+            await RespondToHumanRequest.ExecuteAsync(Db(sp), sp.GetRequiredService<ChangeInterceptor>(), requestId,
+                new RespondHumanRequest(answer), "dashboard", clock, c);
             return true;
         }, ct);
+
+    /// <summary>Approve or request changes, with line comments; the same use case as POST /reviews/{id}/approve|request-changes.</summary>
+    public Task<ActionResult<ReviewDto>> DecideReviewAsync(long reviewId, ReviewDecision decision, string? body, IReadOnlyList<ReviewCommentInput> comments, CancellationToken ct) =>
+        RunAsync((sp, c) => DecideReview.ExecuteAsync(Db(sp), reviewId, decision,
+            new ReviewDecisionRequest(null, string.IsNullOrWhiteSpace(body) ? null : body, comments, null), Actor.Human("dashboard"), clock, c), ct);
 
     public Task<ActionResult<bool>> SaveSettingsAsync(Guid teamId, TeamSettingsModel settings, CancellationToken ct) =>
         RunAsync(async (sp, c) =>

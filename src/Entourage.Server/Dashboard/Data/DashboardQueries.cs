@@ -140,7 +140,9 @@ public sealed class DashboardQueries(IDbContextFactory<AppDbContext> contexts, A
         {
             var comments = await db.ReviewComments.Where(c => c.ReviewId == review.Id).OrderBy(c => c.FilePath).ThenBy(c => c.Line).ThenBy(c => c.Id)
                 .Select(c => new ReviewCommentRow(c.Id, c.FilePath, c.Line, c.Body, c.Author, c.CreatedAt)).ToListAsync(ct);
-            reviewRow = new ReviewRow(review.Id, review.State, review.Diff, review.Summary, review.Reviewer, review.RequestedAt, review.DecidedAt, comments);
+            var merge = await db.MergeQueue.AsNoTracking().Where(m => m.TaskId == taskId).OrderByDescending(m => m.Id).FirstOrDefaultAsync(ct);
+            reviewRow = new ReviewRow(review.Id, review.State, review.Diff, review.Summary, review.Reviewer, review.RequestedAt, review.DecidedAt, comments,
+                review.Body, merge?.State, merge?.Error, merge?.MergedSha);
         }
 
         return new TaskDetail(card, t.TeamId, team, t.Description, t.Branch, t.WorktreePath, t.FailureReason, t.Attempts, t.MaxAttempts,

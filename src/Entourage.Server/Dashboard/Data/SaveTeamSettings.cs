@@ -1,4 +1,5 @@
 using Entourage.Server.Features.Prompts;
+using Entourage.Server.Features.Settings;
 using Entourage.Server.Hosting;
 using Entourage.Server.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -7,24 +8,24 @@ namespace Entourage.Server.Dashboard.Data;
 
 /// <summary>
 /// Saves the settings form of a team (limits, review and merge, role prompts) with the rules of
-/// PATCH /settings/teams/{id}: every bad field listed at once, nothing changed on error.
+/// PATCH /settings/teams/{id} (its limits and constants) and, for the role prompts, of PUT /teams/{id}/prompts/{role}:
+/// every bad field listed at once, nothing changed on error.
 /// </summary>
 public static class SaveTeamSettings
 {
-    public static readonly string[] MergeStrategies = ["squash", "merge", "rebase"];
-    private const int MaxCommandLength = 2000;
+    public static IReadOnlyList<string> MergeStrategies => TeamSettingsEndpoints.MergeStrategies;
 
     public static async Task ExecuteAsync(AppDbContext db, Guid teamId, TeamSettingsModel s, DateTime now, CancellationToken ct)
     {
         var errors = new ValidationErrors();
-        if (s.DailyCostLimitUsd is < 0 || s.DailyCostLimitUsd is { } l && (double.IsNaN(l) || double.IsInfinity(l)))
-            errors.Add("daily_cost_limit_usd", "Give a number of dollars ≥ 0, or leave empty for no limit.");
-        if (s.MaxConcurrentAgents is < 1 or > 1000)
-            errors.Add("max_concurrent_agents", "Give a whole number from 1 to 1000, or leave empty for no limit.");
+        if (s.DailyCostLimitUsd is { } l && (double.IsNaN(l) || l < 0 || l > (double)TeamSettingsEndpoints.MaxDailyCostUsd))
+            errors.Add("daily_cost_limit_usd", $"Give US dollars per UTC day from 0 to {TeamSettingsEndpoints.MaxDailyCostUsd}, or leave empty for no limit.");
+        if (s.MaxConcurrentAgents is { } m && (m < 0 || m > TeamSettingsEndpoints.MaxConcurrentAgentsLimit))
+            errors.Add("max_concurrent_agents", $"Give 0 (pause the team) to {TeamSettingsEndpoints.MaxConcurrentAgentsLimit}, or leave empty for no team limit.");
         if (!MergeStrategies.Contains(s.MergeStrategy))
             errors.Add("merge_strategy", $"Use one of: {string.Join(", ", MergeStrategies)}.");
-        if (s.CheckCommand is { Length: > MaxCommandLength }) errors.Add("check_command", $"At most {MaxCommandLength} characters.");
-        if (s.SetupCommand is { Length: > MaxCommandLength }) errors.Add("setup_command", $"At most {MaxCommandLength} characters.");
+        if (s.CheckCommand is { Length: > TeamSettingsEndpoints.MaxCommand }) errors.Add("check_command", $"At most {TeamSettingsEndpoints.MaxCommand} characters.");
+        if (s.SetupCommand is { Length: > TeamSettingsEndpoints.MaxCommand }) errors.Add("setup_command", $"At most {TeamSettingsEndpoints.MaxCommand} characters.");
         CheckPrompt(errors, "manager_prompt", s.ManagerPrompt);
         CheckPrompt(errors, "engineer_prompt", s.EngineerPrompt);
         errors.ThrowIfAny();
@@ -47,7 +48,8 @@ public static class SaveTeamSettings
     private static void CheckPrompt(ValidationErrors errors, string field, string? template)
     {
         if (string.IsNullOrWhiteSpace(template)) return;
-        if (template.Length > RolePrompts.MaxTemplateLength) errors.Add(field, $"At most {RolePrompts.MaxTemplateLength} characters.");
+        var max = Math.Min(RolePrompts.MaxTemplateLength, TeamSettingsEndpoints.MaxPrompt);
+        if (template.Length > max) errors.Add(field, $"At most {max} characters.");
         var unknown = RolePrompts.UnknownPlaceholders(template);
         if (unknown.Count > 0)
             errors.Add(field, $"Unknown placeholder(s) {string.Join(", ", unknown.Select(u => "{{" + u + "}}"))}. " +

@@ -36,7 +36,8 @@ public sealed record MessageRow(long Id, string From, string To, string Body, Da
 
 public sealed record TurnRow(Guid Id, string Agent, TurnState State, int Attempt, DateTime StartedAt, DateTime? EndedAt, int? ExitCode, string? Error, string Log, long InputTokens, long OutputTokens, double CostUsd);
 
-public sealed record ReviewRow(long Id, ReviewState State, string Diff, string? Summary, string? Reviewer, DateTime RequestedAt, DateTime? DecidedAt, IReadOnlyList<ReviewCommentRow> Comments);
+public sealed record ReviewRow(long Id, ReviewState State, string Diff, string? Summary, string? Reviewer, DateTime RequestedAt, DateTime? DecidedAt, IReadOnlyList<ReviewCommentRow> Comments,
+    string? Body = null, MergeState? Merge = null, string? MergeError = null, string? MergedSha = null);
 
 public sealed record ReviewCommentRow(long Id, string FilePath, int Line, string Body, string? Author, DateTime At);
 
@@ -82,3 +83,6 @@ public sealed record TeamSettingsModel
     public string? ManagerPrompt { get; set; }
     public string? EngineerPrompt { get; set; }
 }
+
+/// <summary>What a reviewer decided in the dashboard, before it goes through DecideReview.</summary>
+public sealed record ReviewVerdict(long ReviewId, ReviewDecision Decision, string? Body, IReadOnlyList<ReviewCommentInput> Comments);
