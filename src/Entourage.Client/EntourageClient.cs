@@ -119,20 +119,20 @@ public sealed partial class EntourageClient : IDisposable
         Dictionary<string, string[]>? errors = null;
         try
         {
-            if (JsonNode.Parse(text) is JsonObject problem)
+            // JsonDocument rather than JsonNode: it tolerates a repeated key in a problem body.
+            using var doc = JsonDocument.Parse(text);
+            var problem = doc.RootElement;
+            if (problem.ValueKind == JsonValueKind.Object)
             {
-                title = problem["title"]?.GetValue<string>();
-                detail = problem["detail"]?.GetValue<string>();
-                if (problem["errors"] is JsonObject fields)
+                title = problem.TryGetProperty("title", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+                detail = problem.TryGetProperty("detail", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
+                if (problem.TryGetProperty("errors", out var fields) && fields.ValueKind == JsonValueKind.Object)
                 {
                     errors = [];
-                    foreach (var (field, messages) in fields)
-                        errors[field] = messages switch
-                        {
-                            JsonArray a => a.Select(m => m?.ToString() ?? "").ToArray(),
-                            null => [],
-                            _ => [messages.ToString()],
-                        };
+                    foreach (var field in fields.EnumerateObject())
+                        errors[field.Name] = field.Value.ValueKind == JsonValueKind.Array
+                            ? field.Value.EnumerateArray().Select(m => m.ValueKind == JsonValueKind.String ? m.GetString() ?? "" : m.GetRawText()).ToArray()
+                            : [field.Value.ValueKind == JsonValueKind.String ? field.Value.GetString() ?? "" : field.Value.GetRawText()];
                 }
             }
         }
@@ -140,10 +140,6 @@ public sealed partial class EntourageClient : IDisposable
         {
             // Not problem details (a proxy's HTML page, say): keep the raw text as the detail.
             detail = text.Length > 300 ? text[..300] : text;
-        }
-        catch (InvalidOperationException)
-        {
-            // A field of an unexpected JSON type: the status code still says what happened.
         }
         return new EntourageApiException(response.StatusCode, title ?? response.ReasonPhrase, detail, errors, text);
     }

@@ -1,7 +1,7 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using Entourage.Cli.Infrastructure;
 using Entourage.Cli.Rendering;
+using Entourage.Client.Contracts;
 
 namespace Entourage.Cli.Commands.Humans;
 
@@ -9,7 +9,7 @@ namespace Entourage.Cli.Commands.Humans;
 public sealed class AnswerCommand : EntourageCommand
 {
     private readonly Argument<long> _id = new("id") { Description = "Human request id (from `entourage ask`)." };
-    private readonly Argument<string?> _answer = new("answer") { Description = "Your answer; omitted at a terminal, you are asked (with the choices, if any).", Arity = ArgumentArity.ZeroOrOne };
+    private readonly Argument<string?> _answer = new("answer") { Description = "Your answer (for a choice: one of the options; for an approval: approve or reject). Omitted at a terminal, you are asked.", Arity = ArgumentArity.ZeroOrOne };
 
     public AnswerCommand(CliEnvironment env) : base("answer", "Answer a question an agent asked.", env)
     {
@@ -27,18 +27,21 @@ public sealed class AnswerCommand : EntourageCommand
                 throw CliException.Usage("Give the answer as an argument: entourage answer <id> \"...\" (no prompts without a terminal).");
             answer = await PromptAsync(ctx, await ctx.Client.GetHumanRequestAsync(id, ct), ct);
         }
-        var result = await ctx.Client.RespondToHumanRequestAsync(id, answer, ctx.Env.GetEnv("USER"), ct);
+        var result = await ctx.Client.RespondToHumanRequestAsync(id, new RespondHumanRequest(answer, AnsweredBy: ctx.Env.GetEnv("USER")), ct);
         if (ctx.Json) { ctx.WriteJson(result); return ExitCodes.Ok; }
-        ctx.Out.MarkupLine($"Answered #{id}; the agent gets it as a new turn.");
+        ctx.Out.MarkupLine($"Answered #{id}{(result.AgentName is null ? "" : " for " + Styles.Esc(result.AgentName))}; the agent gets it as a new turn.");
         return ExitCodes.Ok;
     }
 
     /// <summary>Shows the question and asks for the answer: a choice list for choice/approval requests, text otherwise.</summary>
-    internal static async Task<string> PromptAsync(CommandContext ctx, JsonObject request, CancellationToken ct)
+    internal static async Task<string> PromptAsync(CommandContext ctx, HumanRequestDto request, CancellationToken ct)
     {
-        ctx.Out.MarkupLine($"[bold]#{Styles.Esc(AskCommand.Str(request, "id"))}[/] {Styles.Esc(AskCommand.Str(request, "question"))}");
-        var options = AskCommand.ChoicesOf(request);
-        if (options.Count == 0 && AskCommand.Str(request, "kind") == "approval") options = ["approve", "reject"];
+        ctx.Out.MarkupLine($"[bold]#{request.Id}[/] {Styles.Esc(request.AgentName ?? "an agent")} asks: {Styles.Esc(request.Question)}");
+        List<string> options = request.Kind switch
+        {
+            HumanRequestKind.Approval => ["approve", "reject"],
+            _ => [.. request.Options ?? []],
+        };
         if (options.Count > 0)
             return await ctx.Out.PromptAsync(new SelectionPrompt<string>().Title("Your answer:").AddChoices(options), ct);
         return await ctx.Out.PromptAsync(new TextPrompt<string>("Your answer:"), ct);

@@ -1,13 +1,14 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
+using System.Globalization;
 using Entourage.Cli.Infrastructure;
 using Entourage.Cli.Rendering;
+using Entourage.Client.Contracts;
 
 namespace Entourage.Cli.Commands.Humans;
 
 /// <summary>
-/// entourage ask [--team T] [--all] — the questions agents asked you (ask_human), oldest first. At a terminal,
-/// --interactive walks through them and sends each answer.
+/// entourage ask [--team T] [--all] [-i] — the questions agents asked you (ask_human), oldest first. At a
+/// terminal, -i walks through the pending ones and sends each answer.
 /// </summary>
 public sealed class AskCommand : EntourageCommand
 {
@@ -24,33 +25,29 @@ public sealed class AskCommand : EntourageCommand
 
     protected override async Task<int> ExecuteAsync(CommandContext ctx, CancellationToken ct)
     {
+        // Without a team: every team's questions (the server lists across teams).
         var team = ctx.Get(_team) ?? ctx.Env.GetEnv("ENTOURAGE_TEAM") ?? ctx.Config.Team;
-        var teamId = team is null ? null : (await ctx.Client.GetTeamAsync(team, ct)).Id.ToString();
-        var requests = await ctx.Client.ListHumanRequestsAsync(teamId, ctx.Get(_all) ? null : "pending", ct);
+        var requests = await ctx.Client.ListHumanRequestsAsync(team, ctx.Get(_all) ? null : "pending", ct);
         if (ctx.Json) { ctx.WriteJson(requests); return ExitCodes.Ok; }
         if (requests.Count == 0) { ctx.Out.MarkupLine("No questions waiting for you."); return ExitCodes.Ok; }
 
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("#", "From", "Task", "Kind", "Question", "Options", "Status");
-        foreach (var r in requests.OfType<JsonObject>())
-            table.AddRow(Str(r, "id"), Styles.Esc(Str(r, "agent_name") is { Length: > 0 } n ? n : Str(r, "agent_id")),
-                r["task_id"] is { } t ? "#" + t : "", Styles.Esc(Str(r, "kind")), Styles.Esc(Str(r, "question")),
-                Styles.Esc(ChoicesOf(r) is { Count: > 0 } o ? string.Join(" | ", o) : ""), Styles.Esc(Str(r, "status")));
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("#", "From", "Task", "Kind", "Question", "Options", "Status", "Asked");
+        foreach (var r in requests)
+            table.AddRow(r.Id.ToString(CultureInfo.InvariantCulture), Styles.Esc(r.AgentName ?? "–"),
+                r.TaskId is { } t ? "#" + t.ToString(CultureInfo.InvariantCulture) : "", r.Kind.Snake(), Styles.Esc(r.Question),
+                Styles.Esc(string.Join(" | ", r.Options ?? [])), r.Status.Snake() + (r.Answer is null ? "" : $" [dim]{Styles.Esc(r.Answer)}[/]"),
+                Styles.Time(r.CreatedAt));
         ctx.Out.Write(table);
 
         if (!ctx.Get(_interactive)) { ctx.Out.MarkupLine("Answer with [bold]entourage answer <id> \"...\"[/]."); return ExitCodes.Ok; }
         if (!ctx.Env.InputIsTerminal) throw CliException.Usage("--interactive needs a terminal; use `entourage answer <id> \"...\"` in scripts.");
-        foreach (var r in requests.OfType<JsonObject>().Where(r => Str(r, "status") == "pending"))
+        foreach (var r in requests.Where(r => r.Status == HumanRequestStatus.Pending))
         {
             var answer = await AnswerCommand.PromptAsync(ctx, r, ct);
             if (string.IsNullOrWhiteSpace(answer)) continue;
-            await ctx.Client.RespondToHumanRequestAsync(long.Parse(Str(r, "id"), System.Globalization.CultureInfo.InvariantCulture), answer, ctx.Env.GetEnv("USER"), ct);
-            ctx.Out.MarkupLine($"Answered #{Styles.Esc(Str(r, "id"))}.");
+            await ctx.Client.RespondToHumanRequestAsync(r.Id, new RespondHumanRequest(answer, AnsweredBy: ctx.Env.GetEnv("USER")), ct);
+            ctx.Out.MarkupLine($"Answered #{r.Id}.");
         }
         return ExitCodes.Ok;
     }
-
-    internal static string Str(JsonObject o, string key) => o[key]?.ToString() ?? "";
-
-    internal static List<string> ChoicesOf(JsonObject o) =>
-        o["options"] is JsonArray a ? a.Select(x => x?.ToString() ?? "").Where(x => x.Length > 0).ToList() : [];
 }

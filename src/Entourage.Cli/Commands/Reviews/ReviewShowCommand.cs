@@ -1,42 +1,61 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
+using System.Net;
 using Entourage.Cli.Infrastructure;
 using Entourage.Cli.Rendering;
+using Entourage.Client.Contracts;
+using Entourage.Client.Http;
 
 namespace Entourage.Cli.Commands.Reviews;
 
-/// <summary>entourage review show &lt;task&gt; — the diff under review, its state and line comments.</summary>
+/// <summary>entourage review show &lt;task&gt; — the review's state and comments, and the branch diff (colored).</summary>
 public sealed class ReviewShowCommand : EntourageCommand
 {
-    private readonly Argument<string> _task = new("task") { Description = "Task id (in_review)." };
+    private readonly Argument<string> _task = new("task") { Description = "Task id." };
+    private readonly Option<bool> _stat = new("--stat") { Description = "Files and line counts only, not the full diff." };
 
-    public ReviewShowCommand(CliEnvironment env) : base("show", "Show a task's review: state, diff and comments.", env)
+    public ReviewShowCommand(CliEnvironment env) : base("show", "Show a task's review: state, comments and the diff.", env)
     {
         Arguments.Add(_task);
+        Options.Add(_stat);
     }
 
     protected override async Task<int> ExecuteAsync(CommandContext ctx, CancellationToken ct)
     {
-        var review = await ctx.Client.GetReviewAsync(Resolve.TaskId(ctx.Get(_task)!), ct);
-        if (ctx.Json) { ctx.WriteJson(review); return ExitCodes.Ok; }
-        ctx.Out.MarkupLine($"Review of task [bold]#{Styles.Esc(review["task_id"]?.ToString())}[/]: [bold]{Styles.Esc(review["state"]?.ToString())}[/]" +
-            (review["summary"] is { } s ? " — " + Styles.Esc(s.ToString()) : ""));
-        if (review["diff"]?.ToString() is { Length: > 0 } diff)
-            foreach (var line in diff.Split('\n'))
-                ctx.Out.MarkupLine(line switch
-                {
-                    _ when line.StartsWith("+++", StringComparison.Ordinal) || line.StartsWith("---", StringComparison.Ordinal) => $"[bold]{Styles.Esc(line)}[/]",
-                    _ when line.StartsWith('+') => $"[green]{Styles.Esc(line)}[/]",
-                    _ when line.StartsWith('-') => $"[red]{Styles.Esc(line)}[/]",
-                    _ when line.StartsWith("@@", StringComparison.Ordinal) => $"[cyan]{Styles.Esc(line)}[/]",
-                    _ => Styles.Esc(line),
-                });
-        if (review["comments"] is JsonArray { Count: > 0 } comments)
+        var id = Resolve.TaskId(ctx.Get(_task)!);
+        ReviewDto? review = null;
+        try { review = await ctx.Client.GetReviewAsync(id, ct); }
+        catch (EntourageApiException ex) when (ex.Status == HttpStatusCode.NotFound && ex.Title != "Task not found")
+        {
+            // No review requested yet: the diff alone is still worth showing.
+        }
+        var diff = await ctx.Client.GetTaskDiffAsync(id, ct);
+        if (ctx.Json) { ctx.WriteJson(new { review, diff }); return ExitCodes.Ok; }
+
+        ctx.Out.MarkupLine(review is null
+            ? $"Task [bold]#{id}[/]: no review requested yet."
+            : $"Review of task [bold]#{id}[/]: [bold]{review.State.Snake()}[/]{(review.Reviewer is null ? "" : " by " + Styles.Esc(review.Reviewer))}" +
+              (review.Merge is { } m ? $"  [dim]merge: {m.State.Snake()}{(m.Error is null ? "" : " — " + Styles.Esc(m.Error))}[/]" : ""));
+        if (review?.Summary is { Length: > 0 } summary) ctx.Out.MarkupLine($"[dim]summary:[/] {Styles.Esc(summary)}");
+        ctx.Out.MarkupLine($"{Styles.Esc(diff.Branch)} → {Styles.Esc(diff.BaseBranch)}: {diff.Files.Count} file(s), [green]+{diff.Additions}[/] [red]-{diff.Deletions}[/]");
+        if (ctx.Get(_stat))
+            foreach (var f in diff.Files) ctx.Out.MarkupLine($"  {Styles.Esc(f.Path)} [green]+{f.Additions}[/] [red]-{f.Deletions}[/]");
+        else
+            foreach (var line in diff.Unified.Split('\n')) ctx.Out.MarkupLine(Colour(line));
+        if (review?.Comments is { Count: > 0 } comments)
         {
             ctx.Out.MarkupLine("[bold]Comments[/]");
-            foreach (var c in comments.OfType<JsonObject>())
-                ctx.Out.MarkupLine($"  {Styles.Esc(c["file_path"]?.ToString())}:{Styles.Esc(c["line"]?.ToString())} {Styles.Esc(c["body"]?.ToString())}");
+            foreach (var c in comments)
+                ctx.Out.MarkupLine($"  {Styles.Esc(c.FilePath)}:{c.Line} [dim]{Styles.Esc(c.Author ?? "")}[/] {Styles.Esc(c.Body)}");
         }
         return ExitCodes.Ok;
     }
+
+    private static string Colour(string line) => line switch
+    {
+        _ when line.StartsWith("+++", StringComparison.Ordinal) || line.StartsWith("---", StringComparison.Ordinal) => $"[bold]{Styles.Esc(line)}[/]",
+        _ when line.StartsWith('+') => $"[green]{Styles.Esc(line)}[/]",
+        _ when line.StartsWith('-') => $"[red]{Styles.Esc(line)}[/]",
+        _ when line.StartsWith("@@", StringComparison.Ordinal) => $"[cyan]{Styles.Esc(line)}[/]",
+        _ => Styles.Esc(line),
+    };
 }

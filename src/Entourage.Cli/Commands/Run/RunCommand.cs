@@ -43,8 +43,9 @@ public sealed class RunCommand : EntourageCommand
         {
             var title = ctx.Get(_feature);
             if (string.IsNullOrWhiteSpace(title)) throw CliException.Usage("Say what to build: entourage run \"Add a user profile page\" --team <slug> (or --attach <task id>).");
+            // Not cancellable: a Ctrl-C during submission must still report the feature it created.
             feature = await ctx.Client.CreateTaskAsync(team.Id.ToString(), new CreateTaskRequest(
-                title, ctx.Get(_description), ctx.Get(_priority) ?? "high", "feature"), ct);
+                title, ctx.Get(_description), ctx.Get(_priority) ?? "high", "feature"), CancellationToken.None);
         }
 
         var interactive = !ctx.Json && ctx.Out.Profile.Capabilities.Interactive && ctx.Out.Profile.Capabilities.Ansi;
