@@ -4,9 +4,9 @@ namespace Entourage.Client;
 
 public sealed partial class EntourageClient
 {
-    /// <summary>GET /tasks/{id}/review: the task's latest review (state, summary, line comments, merge status).</summary>
-    public Task<ReviewDto> GetReviewAsync(long taskId, CancellationToken ct = default) =>
-        GetAsync<ReviewDto>($"api/v1/tasks/{taskId}/review", ct);
+    /// <summary>GET /tasks/{id}/reviews: every review round of a task (state, summary, line comments, merge status).</summary>
+    public Task<List<ReviewDto>> ListReviewsAsync(long taskId, CancellationToken ct = default) =>
+        GetAsync<List<ReviewDto>>($"api/v1/tasks/{taskId}/reviews", ct);
 
     /// <summary>GET /tasks/{id}/diff: the task branch against its base, unified and per file.</summary>
     public Task<TaskDiffDto> GetTaskDiffAsync(long taskId, CancellationToken ct = default) =>

@@ -126,6 +126,51 @@ public abstract class TaskVerbs(Store store) : IAsyncLifetime
 
         (await _cli.RunAsync("message", "send", "nobody", "hi")).ExitCode.ShouldBeOneOf(ExitCodes.NotFound, ExitCodes.Usage);
     }
+
+    [Fact]
+    public async Task Wait_returns_when_the_tasks_finish_and_exits_1_on_timeout()
+    {
+        var a = await CreateAsync("Design notification schema", "-a", "eng-backend");
+        var b = await CreateAsync("Build notification API endpoints", "-a", "eng-backend");
+        var wait = _cli.RunAsync(["task", "wait", a.ToString(), b.ToString(), "--timeout", "600", "--json"], TestContext.Current.CancellationToken);
+        foreach (var id in new[] { a, b })
+        {
+            await _server.PostJsonAsync($"/api/v1/tasks/{id}/status", """{"status": "in_progress"}""");
+            await _server.PostJsonAsync($"/api/v1/tasks/{id}/status", """{"status": "done"}""");
+        }
+        var result = await wait;
+        result.ExitCode.ShouldBe(0, result.ToString());
+        result.Json()["completed"]!.GetValue<bool>().ShouldBeTrue();
+        result.Json()["tasks"]!.AsArray().Select(t => t!["status"]!.GetValue<string>()).ShouldBe(["done", "done"]);
+
+        var pending = await CreateAsync("Add notification bell to navbar");
+        var timedOut = await _cli.RunAsync("task", "wait", pending.ToString(), "--timeout", "1");
+        timedOut.ExitCode.ShouldBe(ExitCodes.Error, timedOut.ToString());
+        timedOut.Out.ShouldContain("Timed out");
+    }
+
+    [Fact]
+    public async Task Settings_show_and_change_the_budget_and_concurrency()
+    {
+        var changed = await _cli.RunAsync("settings", "--daily-cost-limit", "10.00", "--max-concurrent", "3", "--json");
+        changed.ExitCode.ShouldBe(0, changed.ToString());
+        changed.Json()["daily_cost_limit_usd"]!.GetValue<decimal>().ShouldBe(10.00m);
+        changed.Json()["max_concurrent_agents"]!.GetValue<int>().ShouldBe(3);
+
+        var shown = await _cli.RunAsync("settings");
+        shown.Out.ShouldContain("$10.00");
+        shown.Out.ShouldContain("3");
+
+        var cleared = await _cli.RunAsync("settings", "--max-concurrent", "none", "--json");
+        cleared.Json()["max_concurrent_agents"].ShouldBeNull();
+        cleared.Json()["daily_cost_limit_usd"]!.GetValue<decimal>().ShouldBe(10.00m);
+
+        (await _cli.RunAsync("settings", "--daily-cost-limit", "lots")).ExitCode.ShouldBe(ExitCodes.Usage);
+        var negative = await _cli.RunAsync("settings", "--daily-cost-limit", "-5");
+        negative.ExitCode.ShouldBe(ExitCodes.Usage, negative.ToString());
+        negative.Error.ShouldContain("daily_cost_limit_usd");
+        (await _cli.RunAsync("settings", "--json")).Json()["daily_cost_limit_usd"]!.GetValue<decimal>().ShouldBe(10.00m);
+    }
 }
 
 public sealed class TaskVerbsSqlite() : TaskVerbs(Store.Sqlite);

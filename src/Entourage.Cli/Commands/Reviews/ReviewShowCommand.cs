@@ -1,9 +1,7 @@
 using System.CommandLine;
-using System.Net;
 using Entourage.Cli.Infrastructure;
 using Entourage.Cli.Rendering;
 using Entourage.Client.Contracts;
-using Entourage.Client.Http;
 
 namespace Entourage.Cli.Commands.Reviews;
 
@@ -22,12 +20,8 @@ public sealed class ReviewShowCommand : EntourageCommand
     protected override async Task<int> ExecuteAsync(CommandContext ctx, CancellationToken ct)
     {
         var id = Resolve.TaskId(ctx.Get(_task)!);
-        ReviewDto? review = null;
-        try { review = await ctx.Client.GetReviewAsync(id, ct); }
-        catch (EntourageApiException ex) when (ex.Status == HttpStatusCode.NotFound && ex.Title != "Task not found")
-        {
-            // No review requested yet: the diff alone is still worth showing.
-        }
+        // The latest round; none yet when the engineer has not asked for review (the diff is still worth showing).
+        var review = (await ctx.Client.ListReviewsAsync(id, ct)).OrderBy(r => r.RequestedAt).ThenBy(r => r.Id).LastOrDefault();
         var diff = await ctx.Client.GetTaskDiffAsync(id, ct);
         if (ctx.Json) { ctx.WriteJson(new { review, diff }); return ExitCodes.Ok; }
 
