@@ -247,6 +247,53 @@ public abstract class DashboardScenario(BrowserFixture browser, Store store) : I
     }
 
     [Fact]
+    public async Task Fake_agents_move_tasks_through_the_dag_and_the_costs_live()
+    {
+        var org = await Server.DefaultOrgIdAsync();
+        var teamId = (await Server.PostJsonAsync($"/api/v1/orgs/{org}/teams", """{"name": "Platform"}"""))["id"]!.GetValue<Guid>();
+        var signals = Directory.CreateDirectory(Path.Combine(Server.DataDirectory, "signals")).FullName;
+        await FakeAgents.AddAsync(Server, teamId, "eng-backend", FakeAgents.FinishOnSignal(signals, 0.05));
+        await FakeAgents.AddAsync(Server, teamId, "eng-frontend", FakeAgents.FinishOnSignal(signals, 0.07));
+
+        var page = await DashboardPage.OpenAsync(browser, Server.BaseUrl);
+        await page.GoAsync($"/teams/{teamId}/dag");
+        var batch = await Server.PostJsonAsync($"/api/v1/teams/{teamId}/tasks/batch", """
+            {"tasks": [
+              {"title": "Create GET/PATCH /api/v1/users/me endpoint", "assignee_id": "eng-backend"},
+              {"title": "Build profile page component in React", "assignee_id": "eng-frontend", "depends_on_indices": [0]}
+            ]}
+            """);
+        var ids = batch["tasks"]!.AsArray().Select(t => t!["id"]!.GetValue<long>()).ToArray();
+        ILocator NodeOf(long id) => page.Locator($"a.dag-node[data-task-id='{id}']");
+
+        // The dispatcher starts the backend task at once; the frontend one waits for it.
+        await Expect(NodeOf(ids[0])).ToHaveAttributeAsync("data-look", "running");
+        await Expect(NodeOf(ids[1])).ToHaveAttributeAsync("data-look", "waiting");
+        await page.ShotAsync(Shot("dag-fake-agents-running"));
+
+        // The running turn's log shows on the task page, live.
+        var detail = await page.Context.NewPageAsync();
+        await detail.GoAsync($"/tasks/{ids[0]}");
+        await Expect(detail.GetByTestId("turn-log").First).ToContainTextAsync($"fake engineer working on task {ids[0]}");
+        await detail.GoAsync($"/teams/{teamId}");
+        await Expect(detail.Locator("[data-agent-status='eng-backend'] [data-status]")).ToHaveAttributeAsync("data-status", "busy");
+        await Expect(detail.GetByTestId("agents")).ToContainTextAsync($"#{ids[0]} Create GET/PATCH");
+
+        await File.WriteAllTextAsync(Path.Combine(signals, $"go-{ids[0]}"), "go");
+        await Expect(NodeOf(ids[0])).ToHaveAttributeAsync("data-look", "done");
+        await Expect(NodeOf(ids[1])).ToHaveAttributeAsync("data-look", "running");
+        await File.WriteAllTextAsync(Path.Combine(signals, $"go-{ids[1]}"), "go");
+        await Expect(NodeOf(ids[1])).ToHaveAttributeAsync("data-look", "done");
+        await Expect(page.GetByTestId("dag-summary")).ToContainTextAsync("2 of 2 done");
+        await page.ShotAsync(Shot("dag-fake-agents-done"));
+
+        // What the turns cost, per agent, as recorded by the dispatcher.
+        await page.GoAsync($"/teams/{teamId}/costs");
+        await Expect(page.GetByTestId("cost-today")).ToContainTextAsync("$0.12 today");
+        await Expect(page.Locator("[data-cost-line='eng-frontend']")).ToContainTextAsync("$0.07");
+    }
+
+    [Fact]
     public async Task Phone_width_in_dark_theme_has_no_sideways_scrolling()
     {
         var (teamId, engineer, taskId) = await TeamWithTaskAsync("Platform");
