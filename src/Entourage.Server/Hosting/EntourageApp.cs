@@ -21,6 +21,9 @@ public static class EntourageApp
         {
             Args = args,
             ContentRootPath = AppContext.BaseDirectory,
+            // The app is Entourage.Server whichever process hosts it (the CLI, the test runner): static web asset
+            // manifests are named after it.
+            ApplicationName = typeof(EntourageApp).Assembly.GetName().Name,
         });
         if (string.IsNullOrEmpty(builder.Configuration["urls"])) builder.WebHost.UseUrls(DefaultUrl);
         builder.Configuration.AddEnvironmentVariables("ENTOURAGE__");
