@@ -89,6 +89,48 @@ public static class AgentClis
         return new Run(p.ExitCode, stdout.ToString(), stderr.ToString());
     }
 
+    /// <summary>
+    /// The Codex CLI's configuration for a scripted model: a custom Responses provider at <paramref name="modelUrl"/>
+    /// (OPENAI_BASE_URL alone is not honoured by 0.169) and our MCP server with the token read from an env var.
+    /// </summary>
+    public static string WriteCodexHome(Uri modelUrl, Uri? mcpUrl, string tokenEnvVar = "ENTOURAGE_AGENT_TOKEN")
+    {
+        var home = Directory.CreateTempSubdirectory("entourage-codex-home-").FullName;
+        var toml = $$"""
+            model = "gpt-5-codex"
+            model_provider = "scripted"
+
+            [model_providers.scripted]
+            name = "scripted"
+            base_url = "{{modelUrl.ToString().TrimEnd('/')}}/v1"
+            wire_api = "responses"
+            env_key = "OPENAI_API_KEY"
+            request_max_retries = 0
+            stream_max_retries = 0
+            """;
+        if (mcpUrl is not null)
+            toml += $$"""
+
+
+                [mcp_servers.entourage]
+                url = "{{mcpUrl}}"
+                bearer_token_env_var = "{{tokenEnvVar}}"
+                """;
+        File.WriteAllText(Path.Combine(home, "config.toml"), toml + "\n");
+        return home;
+    }
+
+    /// <summary>`codex exec --json` with our MCP server, the token in ENTOURAGE_AGENT_TOKEN, no sandbox (tests run in temp dirs).</summary>
+    public static Task<Run> CodexAsync(string prompt, string workDir, Uri mcpUrl, string token, Uri modelUrl, CancellationToken ct = default)
+    {
+        var codexHome = WriteCodexHome(modelUrl, mcpUrl);
+        var env = IsolatedEnvironment(codexHome);
+        env["CODEX_HOME"] = codexHome;
+        env["OPENAI_API_KEY"] = "sk-test-scripted";
+        env["ENTOURAGE_AGENT_TOKEN"] = token;
+        return RunAsync(Codex, ["exec", "--json", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", prompt], workDir, env, ct: ct);
+    }
+
     /// <summary>`claude -p` as the dispatcher launches it: MCP config for our /mcp, only our tools plus the given ones.</summary>
     public static Task<Run> ClaudeAsync(string prompt, string workDir, Uri mcpUrl, string token, Uri modelUrl, CancellationToken ct = default)
     {

@@ -34,7 +34,8 @@ public sealed record ModelRequest(string FirstUserText, IReadOnlyList<string> To
     public ToolResult? Last => ToolResults.Count > 0 ? ToolResults[^1] : null;
 
     public string? FindTool(string name) =>
-        ToolNames.FirstOrDefault(t => t == name) ?? ToolNames.FirstOrDefault(t => t.EndsWith("__" + name, StringComparison.Ordinal) || t.EndsWith("." + name, StringComparison.Ordinal) || t.EndsWith("_" + name, StringComparison.Ordinal));
+        ToolNames.FirstOrDefault(t => t == name) ?? ToolNames.FirstOrDefault(t =>
+            t.EndsWith("__" + name, StringComparison.Ordinal) || t.EndsWith("\u0001" + name, StringComparison.Ordinal) || t.EndsWith("." + name, StringComparison.Ordinal));
 }
 
 public sealed record ToolResult(string Name, string Text, bool IsError);
