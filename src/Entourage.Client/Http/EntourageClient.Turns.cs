@@ -1,18 +1,22 @@
-using System.Text.Json.Nodes;
+using Entourage.Client.Contracts;
 
 namespace Entourage.Client;
 
-// Turns and costs have no shared contracts yet: these return the server's JSON as is, and callers read the
-// documented fields (id, state, started_at, log; by_agent/by_task/by_day).
 public sealed partial class EntourageClient
 {
-    public async Task<JsonArray> ListTurnsAsync(Guid agentId, CancellationToken ct = default) =>
-        await GetAsync<JsonNode?>($"api/v1/agents/{agentId}/turns", ct) as JsonArray ?? [];
+    /// <summary>GET /agents/{id}/turns: the agent's turns (without logs).</summary>
+    public Task<List<TurnDto>> ListTurnsAsync(Guid agentId, CancellationToken ct = default) =>
+        GetAsync<List<TurnDto>>($"api/v1/agents/{agentId}/turns", ct);
 
-    public async Task<JsonObject> GetTurnAsync(Guid turnId, CancellationToken ct = default) =>
-        await GetAsync<JsonNode?>($"api/v1/turns/{turnId}", ct) as JsonObject ?? [];
+    /// <summary>GET /turns/{id}: one turn with its log.</summary>
+    public Task<TurnDto> GetTurnAsync(Guid turnId, CancellationToken ct = default) =>
+        GetAsync<TurnDto>($"api/v1/turns/{turnId}", ct);
 
-    /// <summary>GET /teams/{id}/costs: spend by agent, task and day.</summary>
-    public async Task<JsonObject> GetTeamCostsAsync(string team, CancellationToken ct = default) =>
-        await GetAsync<JsonNode?>($"api/v1/teams/{Esc(team)}/costs", ct) as JsonObject ?? [];
+    /// <summary>GET /turns/{id}/log/stream path: "log" events carry new output, a final "end" event the outcome.</summary>
+    public static string TurnLogStreamPath(Guid turnId, int offset = 0) =>
+        $"api/v1/turns/{turnId}/log/stream" + (offset > 0 ? $"?offset={offset}" : "");
+
+    /// <summary>GET /teams/{id}/costs: spend by agent, task and day, and today's spend against the limit.</summary>
+    public Task<TeamCostsDto> GetTeamCostsAsync(string team, CancellationToken ct = default) =>
+        GetAsync<TeamCostsDto>($"api/v1/teams/{Esc(team)}/costs", ct);
 }

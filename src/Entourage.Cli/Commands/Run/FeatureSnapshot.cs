@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Net;
-using System.Text.Json.Nodes;
 using Entourage.Client;
 using Entourage.Client.Contracts;
 using Entourage.Client.Http;
@@ -73,28 +71,19 @@ public sealed class FeatureReader(EntourageClient client, string team, long feat
 
     private async Task<(decimal?, Dictionary<long, decimal>)> ReadCostsAsync(IReadOnlyList<TaskDto> plan, CancellationToken ct)
     {
-        JsonObject costs;
+        TeamCostsDto costs;
         try
         {
             costs = await client.GetTeamCostsAsync(team, ct);
         }
         catch (EntourageApiException ex) when (ex.Status is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed && ex.Title != "Team not found")
         {
+            // An older server without cost tracking: show no costs rather than fail the view.
             _costsAvailable = false;
             return (null, []);
         }
-        var byTask = new Dictionary<long, decimal>();
-        if (costs["by_task"] is JsonArray rows)
-            foreach (var row in rows.OfType<JsonObject>())
-                if (Number(row["task_id"]) is { } id && Money(row) is { } usd) byTask[(long)id] = usd;
+        var byTask = costs.ByTask.Where(c => c.TaskId is not null).ToDictionary(c => c.TaskId!.Value, c => (decimal)c.CostUsd);
         var ids = plan.Select(t => t.Id).Append(featureId).ToHashSet();
-        decimal? total = byTask.Count > 0 ? byTask.Where(kv => ids.Contains(kv.Key)).Sum(kv => kv.Value) : null;
-        return (total, byTask);
+        return (byTask.Where(kv => ids.Contains(kv.Key)).Sum(kv => kv.Value), byTask);
     }
-
-    private static decimal? Money(JsonObject row) =>
-        Number(row["cost_usd"]) ?? Number(row["total_cost_usd"]) ?? Number(row["usd"]);
-
-    private static decimal? Number(JsonNode? node) =>
-        node is JsonValue v && decimal.TryParse(v.ToString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : null;
 }
