@@ -78,7 +78,7 @@ public sealed class RunInTmux : IAsyncLifetime
 
     private Task SaveAsync(string name, string screen) => File.WriteAllTextAsync(Path.Combine(_captures, name + ".txt"), screen);
 
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Entourage.slnx"))) return dir.FullName;
