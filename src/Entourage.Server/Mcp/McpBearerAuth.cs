@@ -8,7 +8,8 @@ namespace Entourage.Server.Mcp;
 /// <summary>
 /// Runs in front of /mcp: turns the bearer token into an <see cref="McpCaller"/> or refuses the request with
 /// 401/403 before the MCP handler sees it. Two kinds of token:
-/// an agent token (ent_agent_…, minted per agent, stored hashed, revocable) names its agent;
+/// an agent token (ent_agent_…, minted per agent, stored hashed, revocable) or a turn token (ent_turn_…, minted
+/// by the dispatcher for one turn, valid while it runs) names its agent;
 /// an operator API key (stored hashed, scoped to an org) acts for the agent named in X-Entourage-Agent.
 /// </summary>
 public sealed partial class McpBearerAuth(RequestDelegate next, ILogger<McpBearerAuth> logger)
@@ -23,6 +24,18 @@ public sealed partial class McpBearerAuth(RequestDelegate next, ILogger<McpBeare
         }
         var hash = AgentTokens.Hash(token);
         var ct = http.RequestAborted;
+
+        // The dispatcher gives each turn its own token, valid while that turn runs (Dispatch.TurnTokens).
+        if (await Dispatch.TurnTokens.FindRunningAsync(db, token, ct) is { } turn)
+        {
+            var turnAgent = await db.Agents.FirstOrDefaultAsync(a => a.Id == turn.AgentId, ct);
+            if (turnAgent is not null)
+            {
+                caller.Set(turnAgent, await db.Teams.FirstAsync(t => t.Id == turnAgent.TeamId, ct), "turn_token");
+                await next(http);
+                return;
+            }
+        }
 
         var agent = await db.Agents.FirstOrDefaultAsync(a => a.TokenHash == hash, ct);
         if (agent is not null)

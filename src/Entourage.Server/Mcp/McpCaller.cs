@@ -18,7 +18,7 @@ public sealed class McpCaller
     public Guid AgentId => Agent.Id;
     public Guid TeamId => Team.Id;
 
-    /// <summary>"agent_token" or "api_key" (an operator acting for the agent).</summary>
+    /// <summary>"agent_token", "turn_token" (a dispatched turn) or "api_key" (an operator acting for the agent).</summary>
     public string Via { get; private set; } = "";
 
     /// <summary>The operator key's id when <see cref="Via"/> is api_key.</summary>

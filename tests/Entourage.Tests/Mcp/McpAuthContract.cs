@@ -1,6 +1,11 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Entourage.Client.Contracts;
+using Entourage.Server.Storage;
+using Entourage.Server.Storage.Entities;
 using Entourage.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
@@ -80,6 +85,34 @@ public abstract class McpAuthContract(Store store) : IAsyncLifetime
 
         (await _server.Http.DeleteAsync($"/api/v1/agents/{team.EngineerId}/token")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         await Should.ThrowAsync<HttpRequestException>(async () => await McpClients.ConnectAsync(_server, fresh));
+    }
+
+    [Fact]
+    public async Task A_turn_token_works_only_while_its_turn_runs()
+    {
+        var team = await McpTestTeam.CreateAsync(_server, "platform");
+        var (token, hash, _) = Entourage.Server.Dispatch.TurnTokens.Mint();
+        var turnId = Guid.CreateVersion7();
+        await using (var scope = _server.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+            var now = DateTime.UtcNow;
+            db.Turns.Add(new Turn { Id = turnId, AgentId = team.EngineerId, TeamId = team.Id, Node = "test", StartedAt = now, HeartbeatAt = now, LeaseUntil = now.AddMinutes(5), TokenHash = hash });
+            await db.SaveChangesAsync();
+        }
+        await using (var client = await McpClients.ConnectAsync(_server, token))
+        {
+            var events = await client.CallOkAsync("create_task", new { title = "from a turn" });
+            events["created_by_agent_id"]!.GetValue<Guid>().ShouldBe(team.EngineerId);
+        }
+        await using (var scope = _server.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+            var turn = await db.Turns.SingleAsync(t => t.Id == turnId);
+            turn.State = TurnState.Succeeded;
+            await db.SaveChangesAsync();
+        }
+        await Should.ThrowAsync<HttpRequestException>(async () => await McpClients.ConnectAsync(_server, token));
     }
 
     [Fact]
