@@ -115,6 +115,11 @@ public abstract class DashboardScenario(BrowserFixture browser, Store store) : I
         await Expect(page.GetByTestId("timeline")).ToContainTextAsync("status changed");
         await Expect(page.Locator("body")).ToContainTextAsync("Create GET/PATCH /api/v1/users/me endpoint");
         await page.ShotAsync(Shot("task-desktop"));
+
+        // A person steers: retry the failed task from its page; it is ready again at once.
+        await page.GetByTestId("retry-task").ClickAsync();
+        await Expect(page.GetByTestId("task-state")).ToHaveTextAsync("todo");
+        (await Server.GetJsonAsync($"/api/v1/tasks/{ui}"))["ready"]!.GetValue<bool>().ShouldBeTrue();
     }
 
     private async Task ChangeStatusAsync(long taskId, string status, string? reason = null) =>

@@ -62,6 +62,10 @@ public sealed class DashboardActions(IServiceScopeFactory scopes, TimeProvider c
         RunAsync((sp, c) => DecideReview.ExecuteAsync(Db(sp), reviewId, decision,
             new ReviewDecisionRequest(null, string.IsNullOrWhiteSpace(body) ? null : body, comments, null), Actor.Human("dashboard"), clock, c), ct);
 
+    /// <summary>Moves a task as a person would with POST /tasks/{id}/status (retry a failed task, cancel one).</summary>
+    public Task<ActionResult<TaskDto>> ChangeStatusAsync(long taskId, TaskState to, string? reason, CancellationToken ct) =>
+        RunAsync((sp, c) => ChangeTaskStatus.ExecuteAsync(Db(sp), taskId, to, Actor.Human("dashboard"), reason, clock, c), ct);
+
     public Task<ActionResult<bool>> SaveSettingsAsync(Guid teamId, TeamSettingsModel settings, CancellationToken ct) =>
         RunAsync(async (sp, c) =>
         {
