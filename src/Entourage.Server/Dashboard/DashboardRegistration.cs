@@ -7,7 +7,7 @@ using MudBlazor.Services;
 namespace Entourage.Server.Dashboard;
 
 /// <summary>Blazor dashboard at / (issue #7): interactive server rendering, live from the <c>ChangeFeed</c>.</summary>
-public static class DashboardRegistration
+public static partial class DashboardRegistration
 {
     public static IServiceCollection AddEntourageDashboard(this IServiceCollection services, IConfiguration config)
     {
@@ -28,9 +28,16 @@ public static class DashboardRegistration
             StaticWebAssetsLoader.UseStaticWebAssets(app.Environment, app.Configuration);
 
         app.UseAntiforgery();
-        app.MapStaticAssets();
+        // Without its asset manifest (a host that is not a build of Entourage.Server) the dashboard cannot load its
+        // scripts, but the REST API and MCP must still start: say what is missing instead of failing the server.
+        var manifest = Path.Combine(AppContext.BaseDirectory, $"{app.Environment.ApplicationName}.staticwebassets.endpoints.json");
+        if (File.Exists(manifest)) app.MapStaticAssets(manifest);
+        else LogAssetsMissing(app.Logger, manifest);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         EventStreamEndpoint.Map(app);
         return app;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dashboard static assets are unavailable: {Manifest} is missing. Build or publish Entourage.Server to get it.")]
+    private static partial void LogAssetsMissing(ILogger logger, string manifest);
 }
