@@ -30,6 +30,7 @@ public static class FeatureRegistration
         Tasks.WaitEndpoint.Map(api);
         Settings.TeamSettingsEndpoints.Map(api);
         Reviews.ReviewEndpoints.Map(api);
+        Plans.PlanEndpoints.Map(api);
         return app;
     }
 }

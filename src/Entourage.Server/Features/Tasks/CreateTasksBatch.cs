@@ -114,6 +114,7 @@ public static class CreateTasksBatch
             UpdatedAt = now,
         }).ToList();
         db.Tasks.AddRange(tasks);
+        await Plans.PlanApproval.ProposeAsync(db, teamId, actor, tasks, now, ct);
         await db.SaveChangesAsync(ct);
 
         for (var i = 0; i < tasks.Count; i++)
@@ -121,12 +122,13 @@ public static class CreateTasksBatch
             var t = tasks[i];
             var d = drafts[i];
             var allDeps = d.Deps.Concat(d.Indices.Select(x => tasks[x].Id)).Distinct().Order().ToList();
-            TaskTimeline.Add(db, t.Id, teamId, "created", actor, now, to: TaskState.Todo, data: new
+            TaskTimeline.Add(db, t.Id, teamId, "created", actor, now, to: t.Status, data: new
             {
                 t.Title,
                 Priority = EnumNames.ToSnake(t.Priority),
                 TaskType = EnumNames.ToSnake(t.TaskType),
                 t.ParentId,
+                t.PlanId,
                 DependsOn = allDeps,
                 BatchIndex = items.Count > 1 ? i : (int?)null,
             });

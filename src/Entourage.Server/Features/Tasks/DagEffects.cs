@@ -73,6 +73,7 @@ public static class DagEffects
         }
 
         if (to.IsTerminal()) await CompleteSettledWaitsAsync(db, task.TeamId, now, ct);
+        if (to.IsTerminal()) await Plans.ParentTasks.AfterChildSettledAsync(db, task, to, actor, now, ct);
     }
 
     private static Task<bool> HasUnfinishedDependencyAsync(AppDbContext db, long taskId, CancellationToken ct) =>

@@ -85,7 +85,7 @@ public static class UpdateTask
 
     private static async Task CheckDependenciesAsync(AppDbContext db, TaskItem task, List<long> deps, ValidationErrors errors, CancellationToken ct)
     {
-        if (task.Status != TaskState.Todo)
+        if (task.Status is not (TaskState.Todo or TaskState.Proposed))
         {
             errors.Add("depends_on", $"Task {task.Id} is {EnumNames.ToSnake(task.Status)}; dependencies can only change while it is todo.");
             return;
