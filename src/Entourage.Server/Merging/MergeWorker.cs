@@ -156,7 +156,8 @@ public sealed partial class MergeWorker(
         var team = await db.Teams.FirstAsync(t => t.Id == task.TeamId, ct);
         if (team.RepoPath is null || task.Branch is null)
         {
-            await MergeOutcomes.AbandonedAsync(db, item, task, team.RepoPath is null ? "The team has no repo_path; set one with PATCH /api/v1/teams/{id}." : $"Task {task.Id} has no branch to merge.", Now, ct);
+            // Nothing in git to land (no repository, or the task never had a branch): approval completes it.
+            await MergeOutcomes.LandedAsync(db, item, task, team, null, Now, ct);
             return;
         }
         if (item.Attempts > MaxAttempts)

@@ -34,15 +34,23 @@ public static class RequestReview
         if (actor.AgentId is { } caller && task.AssigneeId is { } assignee && caller != assignee)
             throw ApiProblem.Conflict($"Task {taskId} is assigned to another agent; only its assignee requests its review.");
         var team = await db.Teams.FirstAsync(t => t.Id == task.TeamId, ct);
-        if (team.RepoPath is null)
-            throw ApiProblem.Conflict("The team has no repository (repo_path), so there is nothing to review or merge. Set it with PATCH /api/v1/teams/{team_id}, or mark the task done directly.");
-        if (task.Branch is null)
-            throw ApiProblem.Conflict($"Task {taskId} has no branch yet: its worktree is created when an engineer's turn starts on it.");
-
-        var worktree = task.WorktreePath ?? MergeWorker.WorktreePathFor(team.RepoPath, task.Branch);
-        if (Directory.Exists(worktree))
-            await BranchDiff.CommitPendingAsync(worktree, $"{task.Title} (task #{task.Id}): work left uncommitted at review request", ct);
-        var diff = await BranchDiff.ComputeAsync(team.RepoPath, team.BaseBranch, task.Branch, ct);
+        // Without a repository or a branch (a team that does not work on code) the review has an empty diff and
+        // approval completes the task with nothing to merge.
+        var diff = new BranchDiffResult("", "", "", []);
+        if (team.RepoPath is not null && task.Branch is not null)
+        {
+            var worktree = task.WorktreePath ?? MergeWorker.WorktreePathFor(team.RepoPath, task.Branch);
+            try
+            {
+                if (Directory.Exists(worktree))
+                    await BranchDiff.CommitPendingAsync(worktree, $"{task.Title} (task #{task.Id}): work left uncommitted at review request", ct);
+                diff = await BranchDiff.ComputeAsync(team.RepoPath, team.BaseBranch, task.Branch, ct);
+            }
+            catch (GitException e)
+            {
+                throw ApiProblem.Conflict($"Cannot read branch {task.Branch} of task {task.Id}: {e.Message} Commit your work on that branch, then request review again.");
+            }
+        }
 
         var now = clock.GetUtcNow().UtcDateTime;
         await using var tx = await TaskTransaction.BeginAsync(db, task.TeamId, ct);
@@ -52,8 +60,8 @@ public static class RequestReview
             TaskId = task.Id,
             TeamId = task.TeamId,
             Diff = BranchDiff.Truncate(diff.Unified, MaxStoredDiff),
-            BaseSha = diff.BaseSha,
-            HeadSha = diff.HeadSha,
+            BaseSha = diff.BaseSha.Length == 0 ? null : diff.BaseSha,
+            HeadSha = diff.HeadSha.Length == 0 ? null : diff.HeadSha,
             Summary = summary?.Trim(),
             RequestedAt = now,
         };

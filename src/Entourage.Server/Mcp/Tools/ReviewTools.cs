@@ -36,30 +36,13 @@ public sealed class ReviewTools
         if (string.IsNullOrWhiteSpace(summary)) throw ApiProblem.Invalid("summary", "Required: say what changed and how you tested it.");
         if (summary.Length > MaxSummary) throw ApiProblem.Invalid("summary", $"At most {MaxSummary} characters.");
         var id = await caller.ResolveTaskAsync(db, task_id, ct);
-        var task = await db.Tasks.AsNoTracking().FirstAsync(t => t.Id == id, ct);
-        if (task.Status == TaskState.InReview)
+        if (await db.Tasks.Where(t => t.Id == id).Select(t => t.Status).FirstAsync(ct) == TaskState.InReview)
             throw ApiProblem.Conflict($"Task {id} is already in review. Wait for the outcome (get_review_feedback) instead of asking again.");
 
-        var diff = await ReadDiffAsync(caller.Team, task, ct);
-        // The transition first: it refuses (with the allowed states) a task that is not in progress.
-        await ChangeTaskStatus.ExecuteAsync(db, id, TaskState.InReview, caller.Actor(), summary, clock, ct);
-        var now = clock.GetUtcNow().UtcDateTime;
-        var review = new Review
-        {
-            TaskId = id,
-            TeamId = caller.TeamId,
-            State = ReviewState.Pending,
-            Diff = diff.Unified,
-            BaseSha = diff.BaseSha,
-            HeadSha = diff.HeadSha,
-            Summary = summary.Trim(),
-            RequestedAt = now,
-        };
-        db.Reviews.Add(review);
-        await db.SaveChangesAsync(ct);
-        TaskTimeline.Add(db, id, caller.TeamId, "review_requested", caller.Actor(), now,
-            data: new { ReviewId = review.Id, Summary = review.Summary, review.HeadSha, Files = diff.Files.Count, diff.Additions, diff.Deletions });
-        await db.SaveChangesAsync(ct);
+        // The shared use case (issue #6): commits leftovers, records the diff, moves the task to in_review in one
+        // transaction, and with require_review off queues the merge at once.
+        var dto = await Features.Reviews.RequestReview.ExecuteAsync(db, id, summary, caller.Actor(), clock, ct);
+        var review = await db.Reviews.AsNoTracking().FirstAsync(r => r.Id == dto.Id, ct);
         return View(review, []);
     }
 
@@ -75,21 +58,6 @@ public sealed class ReviewTools
             ?? throw new ApiProblem(404, "No review", $"Task {id} has no review yet. Call request_review when the work is committed.");
         var comments = await db.ReviewComments.AsNoTracking().Where(c => c.ReviewId == review.Id).OrderBy(c => c.FilePath).ThenBy(c => c.Line).ToListAsync(ct);
         return View(review, comments);
-    }
-
-    /// <summary>The task branch against the base branch; empty when the task has no branch yet (nothing to show).</summary>
-    private static async Task<Merging.BranchDiffResult> ReadDiffAsync(Storage.Entities.Team team, Storage.Entities.TaskItem task, CancellationToken ct)
-    {
-        if (team.RepoPath is null || task.Branch is null) return new Merging.BranchDiffResult("", "", "", []);
-        try
-        {
-            var diff = await Merging.BranchDiff.ComputeAsync(team.RepoPath, team.BaseBranch, task.Branch, ct);
-            return diff with { Unified = Merging.BranchDiff.Truncate(diff.Unified, 512 * 1024) };
-        }
-        catch (Merging.GitException e)
-        {
-            throw ApiProblem.Conflict($"Cannot read branch {task.Branch} of task {task.Id}: {e.Message} Commit your work on that branch, then call request_review again.");
-        }
     }
 
     private static ReviewView View(Review r, List<ReviewComment> comments) => new(
