@@ -21,7 +21,9 @@ public static class PromptBuilder
         // The role template already carries the task ({{task_section}}); this tag lets tools and tests find it.
         if (task is not null) sb.AppendLine().AppendLine($"Current task: [task:{task.Id}]");
 
-        var messageIds = requests.Where(r => r.Reason == DispatchReason.Message && long.TryParse(r.Ref, out _)).Select(r => long.Parse(r.Ref!, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        // Review verdicts, merge results and human answers arrive as messages too (issue #6): their requests
+        // reference the message, whose text (the quoted review comments, the answer) belongs in the prompt.
+        var messageIds = requests.Where(r => CarriesMessage(r.Reason) && long.TryParse(r.Ref, out _)).Select(r => long.Parse(r.Ref!, System.Globalization.CultureInfo.InvariantCulture)).ToList();
         var messages = messageIds.Count == 0 ? [] : await db.Messages.AsNoTracking().Where(m => messageIds.Contains(m.Id)).OrderBy(m => m.Id).ToListAsync(ct);
         var senderIds = messages.Where(m => m.SenderId is not null).Select(m => m.SenderId!.Value).Distinct().ToList();
         var senders = await db.Agents.AsNoTracking().Where(a => senderIds.Contains(a.Id)).ToDictionaryAsync(a => a.Id, a => a.Name, ct);
@@ -32,7 +34,7 @@ public static class PromptBuilder
             var from = m.SenderId is { } s && senders.TryGetValue(s, out var n) ? n : m.SenderName ?? "a person";
             sb.AppendLine($"- [message:{m.Id}] from {from}{(m.TaskId is { } t ? $" about task {t}" : "")}: {m.Body}");
         }
-        foreach (var r in requests.Where(r => r.Reason != DispatchReason.Message || !messageIds.Contains(long.TryParse(r.Ref, out var id) ? id : -1)))
+        foreach (var r in requests.Where(r => !CarriesMessage(r.Reason) || !messageIds.Contains(long.TryParse(r.Ref, out var id) ? id : -1)))
         {
             var what = r.Reason switch
             {
@@ -47,4 +49,6 @@ public static class PromptBuilder
         }
         return sb.ToString();
     }
+
+    private static bool CarriesMessage(DispatchReason reason) => reason is DispatchReason.Message or DispatchReason.Review or DispatchReason.HumanAnswer;
 }

@@ -109,8 +109,8 @@ public static class MergeSteps
     /// <summary>Removes the task's worktree after it landed; the branch stays for history.</summary>
     public static async Task RemoveWorktreeAsync(MergeTarget t, CancellationToken ct)
     {
-        if (Directory.Exists(t.Worktree)) await GitRunner.RunAsync(t.RepoPath, ct, "worktree", "remove", "--force", t.Worktree);
-        await GitRunner.RunAsync(t.RepoPath, ct, "worktree", "prune");
+        // Through the dispatcher's per-repository lock: concurrent worktree adds and removes trip git's own locks.
+        await Git.Worktrees.RemoveAsync(t.RepoPath, t.Worktree, ct);
     }
 
     public static string Tail(string s, int max)

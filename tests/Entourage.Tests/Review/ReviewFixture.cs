@@ -19,10 +19,11 @@ public sealed class ReviewFixture : IAsyncDisposable
     public required Guid TeamId { get; init; }
     public required Guid EngineerId { get; init; }
     public required Guid ManagerId { get; init; }
+    public required string TurnsDirectory { get; init; }
 
     public static async Task<ReviewFixture> StartAsync(Store store, string? dataDirectory = null, TestServer? server = null)
     {
-        server ??= await TestServer.StartAsync(store, new Dictionary<string, string?> { ["Merging:PollSeconds"] = "1" }, dataDirectory);
+        server ??= await TestServer.StartAsync(store, Dispatch.DispatchHarness.FastSettings(new Dictionary<string, string?> { ["Merging:PollSeconds"] = "1" }), dataDirectory);
         var repo = Directory.CreateTempSubdirectory("entourage-repo-").FullName;
         await Git(repo, "init", "-q", "-b", "main");
         await Git(repo, "config", "user.email", "test@example.com");
@@ -34,12 +35,17 @@ public sealed class ReviewFixture : IAsyncDisposable
         var slug = "t" + Guid.NewGuid().ToString("N")[..8];
         var team = await server.PostJsonAsync($"/api/v1/orgs/{org}/teams", $$"""{"name": "{{slug}}", "slug": "{{slug}}", "repo_path": "{{repo}}"}""");
         var teamId = team["id"]!.GetValue<Guid>();
-        // A command agent that does nothing: whatever turns get dispatched, the test plays the engineer.
-        var eng = await server.PostJsonAsync($"/api/v1/teams/{teamId}/agents", """{"name": "eng-1", "role": "engineer", "adapter": "command", "config": {"command": "true"}}""");
+        // The engineer and the manager are FakeAgents that record each turn (what it was given) and do nothing
+        // else: the dispatcher runs them for real, and the test plays the engineer's hands in the worktree.
+        var turns = Path.Combine(server.DataDirectory, "turns");
+        var script = new System.Text.Json.Nodes.JsonObject { ["record_dir"] = turns, ["steps"] = new System.Text.Json.Nodes.JsonArray() };
+        var engineer = await Dispatch.DispatchHarness.AddFakeAgentAsync(server, teamId, "eng-1", script);
+        var managerId = team["manager"]!["id"]!.GetValue<Guid>();
+        await Dispatch.DispatchHarness.UseFakeAgentAsync(server, managerId, script);
         return new ReviewFixture
         {
-            Server = server, Repo = repo, TeamId = teamId,
-            EngineerId = eng["id"]!.GetValue<Guid>(), ManagerId = team["manager"]!["id"]!.GetValue<Guid>(),
+            Server = server, Repo = repo, TeamId = teamId, TurnsDirectory = turns,
+            EngineerId = engineer, ManagerId = managerId,
         };
     }
 
@@ -68,22 +74,27 @@ public sealed class ReviewFixture : IAsyncDisposable
         return (id, await ClaimAsync(id, title));
     }
 
+    /// <summary>The dispatcher claims the ready task: its worktree is made and the task moves to in_progress.</summary>
     public async Task<string> ClaimAsync(long id, string title)
     {
-        var slug = string.Join('-', title.ToLowerInvariant().Split(' ').Take(3));
-        var branch = $"entourage/task-{id}-{slug}";
-        var worktree = Path.Combine(Repo, ".worktrees", $"task-{id}-{slug}");
-        await Git(Repo, "worktree", "add", "-q", "-b", branch, worktree, "main");
-        await InDbAsync(async db =>
-        {
-            var t = await db.Tasks.FirstAsync(x => x.Id == id);
-            t.Branch = branch;
-            t.WorktreePath = worktree;
-            return await db.SaveChangesAsync();
-        });
-        await Server.PostJsonAsync($"/api/v1/tasks/{id}/status", """{"status": "in_progress"}""");
-        return worktree;
+        await Dispatch.DispatchHarness.WaitUntilAsync(Server,
+            async db => await db.Tasks.AnyAsync(t => t.Id == id && t.Status == TaskState.InProgress && t.WorktreePath != null),
+            $"task {id} claimed by its engineer ({title})");
+        return await InDbAsync(db => db.Tasks.Where(t => t.Id == id).Select(t => t.WorktreePath!).FirstAsync());
     }
+
+    /// <summary>Waits until one of the agent's turns was given the message (its prompt carried [message:id]).</summary>
+    public Task WaitForTurnWithMessageAsync(Guid agent, long messageId) =>
+        Dispatch.DispatchHarness.WaitUntilAsync(Server, _ => Task.FromResult(
+            Directory.Exists(TurnsDirectory) && Directory.EnumerateFiles(TurnsDirectory, "*.start.json").Any(f =>
+            {
+                var record = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(f))!;
+                return record["agent_id"]!.GetValue<string>() == agent.ToString() &&
+                    record["tags"]!.AsArray().Any(t => t!.GetValue<string>() == $"[message:{messageId}]");
+            })), $"a turn of agent {agent} given message {messageId}");
+
+    public Task<long> LastMessageIdToAsync(Guid agent) =>
+        InDbAsync(db => db.Messages.Where(m => m.RecipientId == agent).MaxAsync(m => m.Id));
 
     public static async Task CommitAsync(string worktree, string file, string content, string message)
     {

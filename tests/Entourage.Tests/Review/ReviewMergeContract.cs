@@ -49,6 +49,8 @@ public abstract class ReviewMergeContract(Store store) : IAsyncLifetime
         messages[0].ShouldContain("Say good, not bad.");
         messages[0].ShouldContain("alice");
         (await _f.InDbAsync(db => db.DispatchRequests.CountAsync(r => r.AgentId == _f.EngineerId && r.Reason == DispatchReason.Review))).ShouldBe(1);
+        // The engineer's next turn is given that one message.
+        await _f.WaitForTurnWithMessageAsync(_f.EngineerId, await _f.LastMessageIdToAsync(_f.EngineerId));
         var feedback = await _f.Server.GetJsonAsync($"/api/v1/reviews/{review["id"]}");
         feedback["state"]!.GetValue<string>().ShouldBe("changes_requested");
         feedback["comments"]![0]!["quote"]!.GetValue<string>().ShouldContain("three = bad");

@@ -29,7 +29,7 @@ public static class ExpireHumanRequests
             {
                 var text = $"Nobody answered your question #{request.Id} (\"{RespondToHumanRequest.Short(request.Question)}\") before it expired at {request.ExpiresAt:yyyy-MM-dd HH:mm:ss}Z. " +
                     "Proceed with your best judgement and state the assumption you made (in your work and in request_review's summary), or ask again with ask_human if you truly cannot continue.";
-                await AgentNotice.AddAsync(db, request.TeamId, agentId, "entourage", request.TaskId, text, DispatchReason.HumanAnswer, now, ct, request.Id.ToString());
+                await AgentNotice.AddAsync(db, request.TeamId, agentId, "entourage", request.TaskId, text, DispatchReason.HumanAnswer, now, ct);
             }
             if (request.TaskId is { } taskId)
                 HumanRequestEvents.Add(db, taskId, request.TeamId, "human_request_expired", ActorType.System, null, "entourage", now, new { HumanRequestId = request.Id });

@@ -68,19 +68,20 @@ public sealed class HumanRequestWaiter(IServiceScopeFactory scopes, ChangeFeed f
     private static async Task RetireTurnAsync(AppDbContext db, long requestId, Guid? agentId, DateTime now, CancellationToken ct)
     {
         if (agentId is null) return;
-        var reference = requestId.ToString();
+        // The answer's (or expiry's) message names the question: "… your question #12 (…".
+        var pattern = $"%question #{requestId} (%";
+        var notes = await db.Messages.Where(m => m.RecipientId == agentId && m.ReadAt == null && m.SenderId == null && EF.Functions.Like(m.Body, pattern)).ToListAsync(ct);
+        if (notes.Count == 0) return;
+        var refs = notes.Select(m => m.Id.ToString()).ToList();
         var pending = await db.DispatchRequests
-            .Where(r => r.AgentId == agentId && r.Reason == DispatchReason.HumanAnswer && r.Ref == reference && r.State == DispatchState.Pending)
+            .Where(r => r.AgentId == agentId && r.Reason == DispatchReason.HumanAnswer && r.State == DispatchState.Pending && refs.Contains(r.Ref!))
             .ToListAsync(ct);
-        if (pending.Count == 0) return;
         foreach (var r in pending)
         {
             r.State = DispatchState.Done;
             r.LastError = "delivered to the waiting ask_human call";
             r.UpdatedAt = now;
         }
-        var prefix = $"%question #{requestId} (%";
-        var notes = await db.Messages.Where(m => m.RecipientId == agentId && m.ReadAt == null && m.SenderId == null && EF.Functions.Like(m.Body, prefix)).ToListAsync(ct);
         foreach (var m in notes) m.ReadAt = now;
         await db.SaveChangesAsync(ct);
     }

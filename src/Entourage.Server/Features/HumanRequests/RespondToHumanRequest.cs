@@ -42,7 +42,7 @@ public static class RespondToHumanRequest
         if (request.AgentId is { } agentId)
         {
             var text = $"A person ({answeredBy}) answered your question #{request.Id} (\"{Short(request.Question)}\"):\n\n{answer}";
-            await AgentNotice.AddAsync(db, request.TeamId, agentId, answeredBy, request.TaskId, text, DispatchReason.HumanAnswer, now, ct, request.Id.ToString());
+            await AgentNotice.AddAsync(db, request.TeamId, agentId, answeredBy, request.TaskId, text, DispatchReason.HumanAnswer, now, ct);
         }
         if (request.TaskId is { } taskId)
             HumanRequestEvents.Add(db, taskId, request.TeamId, "human_answered", ActorType.Human, null, answeredBy, now,
