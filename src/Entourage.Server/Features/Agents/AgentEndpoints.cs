@@ -9,7 +9,7 @@ public static class AgentEndpoints
 {
     public static void Map(RouteGroupBuilder api)
     {
-        var g = api.MapGroup("").WithTags("Agents");
+        var g = api.MapGroup("").WithTags("Agents").WithProblems();
         g.MapPost("/teams/{team_id}/agents", Create).WithSummary("Add an agent (engineer by default); the response shows its MCP token once.");
         g.MapGet("/teams/{team_id}/agents", List).WithSummary("A team's agents with status (idle|busy|offline), role, active_task_count, adapter, model, config.");
         g.MapGet("/agents/{agent_id}", Get).WithSummary("One agent with its live status.");

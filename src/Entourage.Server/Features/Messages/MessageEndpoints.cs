@@ -12,7 +12,7 @@ public static class MessageEndpoints
 {
     public static void Map(RouteGroupBuilder api)
     {
-        var g = api.MapGroup("").WithTags("Messages");
+        var g = api.MapGroup("").WithTags("Messages").WithProblems();
         g.MapPost("/teams/{team_id}/messages", Send).WithSummary("Send a message to an agent of the team; it wakes the recipient.");
         g.MapGet("/teams/{team_id}/messages", List).WithSummary("A team's messages, newest first; filter by task_id or agent_id.");
         g.MapGet("/agents/{agent_id}/inbox", GetInbox).WithSummary("An agent's inbox, unread first; ?unread_only=true for unread only.");

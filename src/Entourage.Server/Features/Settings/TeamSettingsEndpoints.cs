@@ -23,7 +23,7 @@ public static class TeamSettingsEndpoints
 
     public static void Map(RouteGroupBuilder api)
     {
-        var g = api.MapGroup("/settings/teams").WithTags("Settings");
+        var g = api.MapGroup("/settings/teams").WithTags("Settings").WithProblems();
         g.MapGet("/{team_id}", Get).WithSummary("A team's settings: daily_cost_limit_usd, max_concurrent_agents, review and merge policy.");
         g.MapPatch("/{team_id}", Patch).Accepts<UpdateTeamSettingsRequest>("application/json")
             .WithSummary("Change settings; only the fields present change, null clears a limit.");
@@ -32,9 +32,10 @@ public static class TeamSettingsEndpoints
     private static async Task<Ok<TeamSettingsDto>> Get(string team_id, AppDbContext db, CancellationToken ct) =>
         TypedResults.Ok(ToDto(await TeamEndpoints.FindAsync(db, team_id, ct)));
 
-    private static async Task<Ok<TeamSettingsDto>> Patch(string team_id, JsonObject body, AppDbContext db, TimeProvider clock, CancellationToken ct)
+    private static async Task<Ok<TeamSettingsDto>> Patch(string team_id, HttpRequest http, AppDbContext db, TimeProvider clock, CancellationToken ct)
     {
         var team = await TeamEndpoints.FindAsync(db, team_id, ct);
+        var body = await ReadObjectAsync(http, ct);
         var request = Parse(body);
         var errors = new ValidationErrors();
         if (request.DailyCostLimitUsd is { } cost && (cost < 0 || cost > MaxDailyCostUsd))
@@ -66,6 +67,22 @@ public static class TeamSettingsEndpoints
         team.UpdatedAt = clock.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(ToDto(team));
+    }
+
+    // Read by hand (not bound) so that OpenAPI documents UpdateTeamSettingsRequest while presence stays visible.
+    private static async Task<JsonObject> ReadObjectAsync(HttpRequest http, CancellationToken ct)
+    {
+        if (!http.HasJsonContentType())
+            throw new ApiProblem(415, "Unsupported media type", "Send the settings as JSON with Content-Type: application/json.");
+        try
+        {
+            return await JsonNode.ParseAsync(http.Body, cancellationToken: ct) as JsonObject
+                ?? throw ApiProblem.BadRequest("The body must be a JSON object, e.g. {\"max_concurrent_agents\": 3}.");
+        }
+        catch (JsonException e)
+        {
+            throw ApiProblem.BadRequest($"The body is not valid JSON: {e.Message.Split(" Path:")[0]}");
+        }
     }
 
     /// <summary>Binds with the API's JSON rules (unknown fields rejected, numbers as strings allowed).</summary>

@@ -10,7 +10,7 @@ public static class TaskEndpoints
 {
     public static void Map(RouteGroupBuilder api)
     {
-        var g = api.MapGroup("").WithTags("Tasks");
+        var g = api.MapGroup("").WithTags("Tasks").WithProblems();
         g.MapPost("/teams/{team_id}/tasks", Create).WithSummary("Create a task (optionally assigned, with dependencies).");
         g.MapPost("/teams/{team_id}/tasks/batch", CreateBatch).WithSummary("Create several tasks atomically; depends_on_indices wires items of the batch.");
         g.MapGet("/teams/{team_id}/tasks", List).WithSummary("List a team's tasks; filter by status, assignee, parent, ready.");

@@ -7,7 +7,7 @@ namespace Entourage.Server.Features.Tasks;
 public static class WaitEndpoint
 {
     public static void Map(RouteGroupBuilder api) =>
-        api.MapPost("/tasks/wait", Handle).WithTags("Tasks")
+        api.MapPost("/tasks/wait", Handle).WithTags("Tasks").WithProblems()
             .WithSummary("Block until every task is done, cancelled or failed (or can never start), or until timeout_seconds; returns each task's state.");
 
     private static async Task<Ok<WaitTasksResponse>> Handle(WaitTasksRequest body, TaskWaiter waiter, CancellationToken ct) =>
