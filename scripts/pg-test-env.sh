@@ -132,6 +132,15 @@ SQL
         return 1
     fi
 
+    # Per-test databases (ent_t_*) that an interrupted earlier run left behind.
+    if ! _entourage_pg_as_postgres "${psql_admin[@]}" >/dev/null <<'SQL'
+SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', datname) FROM pg_database WHERE datname LIKE 'ent\_t\_%' \gexec
+SQL
+    then
+        _entourage_pg_log "failed to create role/database"
+        return 1
+    fi
+
     # Throwaway test cluster: trade durability for speed (CREATE DATABASE per test is
     # much faster without fsync). All three settings are reloadable without restart.
     if [ "${ENTOURAGE_PG_FAST:-1}" = 1 ]; then

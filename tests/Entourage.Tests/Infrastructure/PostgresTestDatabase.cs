@@ -41,6 +41,15 @@ public static class PostgresTestDatabase
         await using var conn = new NpgsqlConnection(admin.ConnectionString);
         await conn.OpenAsync();
         await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", conn);
-        await cmd.ExecuteNonQueryAsync();
+        try
+        {
+            await cmd.ExecuteNonQueryAsync();
+        }
+        catch (PostgresException ex)
+        {
+            // Clean-up is best effort: a test that passed must not fail because a backend outlived it.
+            // scripts/pg-test-env.sh drops leftover ent_t_* databases at the start of the next run.
+            await Console.Error.WriteLineAsync($"note: could not drop test database {name}: {ex.MessageText}");
+        }
     }
 }
