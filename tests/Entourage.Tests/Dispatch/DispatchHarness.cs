@@ -161,3 +161,37 @@ public static class DispatchHarness
         return o;
     }
 }
+
+/// <summary>More helpers: settings, git repositories, turn intervals.</summary>
+public static class DispatchHarnessExtras
+{
+    public static async Task PatchSettingsAsync(TestServer server, Guid teamId, string json)
+    {
+        var r = await server.Http.PatchAsync($"/api/v1/settings/teams/{teamId}", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        if (!r.IsSuccessStatusCode) throw new HttpRequestException($"{(int)r.StatusCode} PATCH settings: {await r.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>A fresh git repository on branch main with one commit.</summary>
+    public static async Task<string> CreateGitRepoAsync(string parent)
+    {
+        var repo = Path.Combine(parent, "repo");
+        Directory.CreateDirectory(repo);
+        await Entourage.Server.Git.GitCli.RunOrThrowAsync(repo, ["init", "-q", "-b", "main"], default);
+        await Entourage.Server.Git.GitCli.RunOrThrowAsync(repo, ["config", "user.email", "test@example.com"], default);
+        await Entourage.Server.Git.GitCli.RunOrThrowAsync(repo, ["config", "user.name", "test"], default);
+        await File.WriteAllTextAsync(Path.Combine(repo, "README.md"), "hello\n");
+        await Entourage.Server.Git.GitCli.RunOrThrowAsync(repo, ["add", "."], default);
+        await Entourage.Server.Git.GitCli.RunOrThrowAsync(repo, ["commit", "-q", "-m", "init"], default);
+        return repo;
+    }
+
+    /// <summary>Most intervals open at once ([start, end); an end at the same instant as a start comes first).</summary>
+    public static int MaxOverlap(IEnumerable<(DateTime Start, DateTime End)> intervals)
+    {
+        var points = intervals.SelectMany(i => new[] { (At: i.Start, Delta: 1), (At: i.End, Delta: -1) })
+            .OrderBy(p => p.At).ThenBy(p => p.Delta).ToList();
+        int open = 0, max = 0;
+        foreach (var p in points) max = Math.Max(max, open += p.Delta);
+        return max;
+    }
+}
