@@ -99,8 +99,9 @@ public abstract class CrashRecoveryContract(Store store) : IAsyncLifetime
         psi.Environment["ENTOURAGE__Dispatch__PollSeconds"] = "1";
         if (_pg is not null) psi.Environment["ENTOURAGE__Storage__DatabaseUrl"] = _pg;
         _server = Process.Start(psi)!;
-        _server.OutputDataReceived += (_, _) => { };
-        _server.ErrorDataReceived += (_, _) => { };
+        var log = Path.Combine(Path.GetTempPath(), "entourage-crash-test.log");
+        _server.OutputDataReceived += (_, e) => { lock (_dir) File.AppendAllText(log, e.Data + "\n"); };
+        _server.ErrorDataReceived += (_, e) => { lock (_dir) File.AppendAllText(log, e.Data + "\n"); };
         _server.BeginOutputReadLine();
         _server.BeginErrorReadLine();
         using var probe = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(5) };
@@ -126,7 +127,7 @@ public abstract class CrashRecoveryContract(Store store) : IAsyncLifetime
     /// <summary>Another process's state cannot be subscribed to from here: re-check it every 200 ms until the timeout.</summary>
     private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(300);
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException("Timed out waiting for " + what);

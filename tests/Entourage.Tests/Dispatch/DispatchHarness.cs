@@ -124,7 +124,7 @@ public static class DispatchHarness
         var subs = servers.Select(s => s.Services.GetRequiredService<ChangeFeed>().Subscribe()).ToList();
         try
         {
-            using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+            using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(180));
             while (true)
             {
                 await using (var db = Db(servers[0]))

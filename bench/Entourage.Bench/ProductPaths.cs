@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Entourage.Server.Hosting;
+using Entourage.Server.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Entourage.Bench;
+
+/// <summary>
+/// (b) POST /messages → the recipient's turn claimed; (c) task set done → its dependent's turn claimed;
+/// (d) last awaited task done → POST /tasks/wait returns. A real server in this process, over real HTTP; agents
+/// are the command adapter running /bin/true, so every turn ends at once and the next sample starts clean.
+/// "Claimed" is the committed turn row, observed on the server's change feed.
+/// </summary>
+public sealed class ProductPaths : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly HttpClient _http;
+    private readonly ChangeFeed _feed;
+    private Guid _team, _x, _y;
+
+    private ProductPaths(WebApplication app)
+    {
+        _app = app;
+        _feed = app.Services.GetRequiredService<ChangeFeed>();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        _http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public static async Task<ProductPaths> StartAsync(string dataDir, string? postgres)
+    {
+        var config = new Dictionary<string, string?>
+        {
+            ["urls"] = "http://127.0.0.1:0",
+            ["Storage:DataDirectory"] = dataDir,
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        if (postgres is not null) config["Storage:DatabaseUrl"] = postgres;
+        var app = EntourageApp.Build([], b => b.Configuration.AddInMemoryCollection(config));
+        await app.StartAsync();
+        var p = new ProductPaths(app);
+        await p.SetupAsync();
+        return p;
+    }
+
+    private async Task SetupAsync()
+    {
+        var org = (await GetAsync("/api/v1/orgs")).AsArray()[0]!["id"]!.ToString();
+        _team = (await SendAsync(HttpMethod.Post, $"/api/v1/orgs/{org}/teams", """{"name": "Bench", "slug": "bench"}"""))["id"]!.GetValue<Guid>();
+        await SendAsync(HttpMethod.Patch, $"/api/v1/settings/teams/{_team}", """{"require_review": false}""");
+        var agent = """{"name": "NAME", "adapter": "command", "config": {"command": "/bin/true"}}""";
+        _x = (await SendAsync(HttpMethod.Post, $"/api/v1/teams/{_team}/agents", agent.Replace("NAME", "x", StringComparison.Ordinal)))["id"]!.GetValue<Guid>();
+        _y = (await SendAsync(HttpMethod.Post, $"/api/v1/teams/{_team}/agents", agent.Replace("NAME", "y", StringComparison.Ordinal)))["id"]!.GetValue<Guid>();
+    }
+
+    public async Task<List<double>> MessageToClaimAsync(int n)
+    {
+        var results = new List<double>(n);
+        for (var i = 0; i < n; i++)
+        {
+            using var sub = _feed.Subscribe();
+            var sw = Stopwatch.StartNew();
+            await SendAsync(HttpMethod.Post, $"/api/v1/teams/{_team}/messages", $$"""{"recipient_id": "{{_x}}", "body": "ping {{i}}"}""");
+            var turn = await NextAsync(sub, "turn", "added");
+            results.Add(sw.Elapsed.TotalMilliseconds);
+            await NextAsync(sub, "turn", "modified", turn);
+        }
+        return results;
+    }
+
+    public async Task<List<double>> DoneToDependentClaimAsync(int n)
+    {
+        var results = new List<double>(n);
+        for (var i = 0; i < n; i++)
+        {
+            using var sub = _feed.Subscribe();
+            var a = await CreateTaskAsync($"upstream {i}", _x);
+            var first = await NextAsync(sub, "turn", "added");
+            await NextAsync(sub, "turn", "modified", first);
+            await CreateTaskAsync($"downstream {i}", _y, a);
+            var sw = Stopwatch.StartNew();
+            await SendAsync(HttpMethod.Post, $"/api/v1/tasks/{a}/status", """{"status": "done"}""");
+            var dependent = await NextAsync(sub, "turn", "added");
+            results.Add(sw.Elapsed.TotalMilliseconds);
+            await NextAsync(sub, "turn", "modified", dependent);
+        }
+        return results;
+    }
+
+    public async Task<List<double>> DoneToWaitReturnsAsync(int n)
+    {
+        var results = new List<double>(n);
+        for (var i = 0; i < n; i++)
+        {
+            using var sub = _feed.Subscribe();
+            var t = await CreateTaskAsync($"awaited {i}", _x);
+            var turn = await NextAsync(sub, "turn", "added");
+            await NextAsync(sub, "turn", "modified", turn);
+            var wait = SendAsync(HttpMethod.Post, "/api/v1/tasks/wait", $$"""{"task_ids": ["{{t}}"], "timeout_seconds": 60}""");
+            // Let the wait reach the server and subscribe before the task finishes.
+            await Task.Delay(20);
+            var sw = new Stopwatch();
+            var done = Task.Run(async () =>
+            {
+                sw.Start();
+                await SendAsync(HttpMethod.Post, $"/api/v1/tasks/{t}/status", """{"status": "done"}""");
+            });
+            await wait;
+            sw.Stop();
+            await done;
+            results.Add(sw.Elapsed.TotalMilliseconds);
+        }
+        return results;
+    }
+
+    private async Task<long> CreateTaskAsync(string title, Guid assignee, long? dependsOn = null)
+    {
+        var body = new JsonObject { ["title"] = title, ["assignee_id"] = assignee.ToString() };
+        if (dependsOn is { } d) body["depends_on"] = new JsonArray(d);
+        return (await SendAsync(HttpMethod.Post, $"/api/v1/teams/{_team}/tasks", body.ToJsonString()))["id"]!.GetValue<long>();
+    }
+
+    private static async Task<string> NextAsync(ChangeFeed.Subscription sub, string kind, string op, string? id = null)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var e = await sub.Reader.ReadAsync(cts.Token);
+            if (e.Kind == kind && e.Op == op && (id is null || e.Id == id)) return e.Id;
+        }
+    }
+
+    private async Task<JsonNode> GetAsync(string path) => (await _http.GetFromJsonAsync<JsonNode>(path))!;
+
+    private async Task<JsonNode> SendAsync(HttpMethod method, string path, string json)
+    {
+        using var r = await _http.SendAsync(new HttpRequestMessage(method, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") });
+        var text = await r.Content.ReadAsStringAsync();
+        if (!r.IsSuccessStatusCode) throw new InvalidOperationException($"{(int)r.StatusCode} {method} {path}: {text}");
+        return JsonNode.Parse(text)!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

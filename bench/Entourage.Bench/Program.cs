@@ -1,0 +1,93 @@
+// Dispatch latency benchmark (issue #4). Usage:
+//   dotnet run -c Release --project bench/Entourage.Bench -- [--n 200] [--store sqlite|postgres|both]
+// PostgreSQL runs when ENTOURAGE_TEST_POSTGRES (or ENTOURAGE_BENCH_POSTGRES) names a server whose user may
+// create databases (`source scripts/pg-test-env.sh`). Prints p50/p99 of each path and the ratios b/a and c/b
+// against the raw floor measured in the same run; nothing here is a pass/fail timing test.
+using System.Globalization;
+using Entourage.Bench;
+using Npgsql;
+
+var n = args.SkipWhile(a => a != "--n").Skip(1).Select(int.Parse).FirstOrDefault(200);
+var which = args.SkipWhile(a => a != "--store").Skip(1).FirstOrDefault("both");
+var pgAdmin = Environment.GetEnvironmentVariable("ENTOURAGE_BENCH_POSTGRES") ?? Environment.GetEnvironmentVariable("ENTOURAGE_TEST_POSTGRES");
+var warmup = Math.Max(5, n / 10);
+
+if (which is "sqlite" or "both") await RunAsync("SQLite", null);
+if (which is "postgres" or "both")
+{
+    if (pgAdmin is null) Console.WriteLine("PostgreSQL skipped: set ENTOURAGE_TEST_POSTGRES (source scripts/pg-test-env.sh).");
+    else await RunAsync("PostgreSQL", pgAdmin);
+}
+
+async Task RunAsync(string store, string? admin)
+{
+    var dir = Directory.CreateTempSubdirectory("entourage-bench-").FullName;
+    string? rawDb = null, appDb = null;
+    try
+    {
+        List<double> a;
+        if (admin is null) a = await RawFloor.SqliteAsync(Path.Combine(dir, "raw.db"), n + warmup);
+        else
+        {
+            rawDb = await CreateDatabaseAsync(admin);
+            a = await RawFloor.PostgresAsync(rawDb, n + warmup);
+        }
+        if (admin is not null) appDb = await CreateDatabaseAsync(admin);
+        await using var paths = await ProductPaths.StartAsync(Path.Combine(dir, "app"), appDb);
+        var b = await paths.MessageToClaimAsync(n + warmup);
+        var c = await paths.DoneToDependentClaimAsync(n + warmup);
+        var d = await paths.DoneToWaitReturnsAsync(n + warmup);
+        (a, b, c, d) = (a.Skip(warmup).ToList(), b.Skip(warmup).ToList(), c.Skip(warmup).ToList(), d.Skip(warmup).ToList());
+
+        Console.WriteLine($"== {store} (n = {n} after {warmup} warm-up samples; ms)");
+        Console.WriteLine($"{"path",-52} {"p50",8} {"p99",8}");
+        Row("(a) raw floor: insert+ring → wake → claim", a);
+        Row("(b) POST /messages → turn claimed", b);
+        Row("(c) task done → dependent's turn claimed", c);
+        Row("(d) last awaited task done → /tasks/wait returns", d);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"b/a p50 = {P(b, 50) / P(a, 50):0.00} (goal ≤ 2)   c/b p50 = {P(c, 50) / P(b, 50):0.00} (goal ≤ 1.5)   d p50 = {P(d, 50):0.00} ms (goal < 10)"));
+        Console.WriteLine();
+    }
+    finally
+    {
+        NpgsqlConnection.ClearAllPools();
+        if (admin is not null)
+        {
+            if (rawDb is not null) await DropDatabaseAsync(admin, rawDb);
+            if (appDb is not null) await DropDatabaseAsync(admin, appDb);
+        }
+        try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
+static void Row(string name, List<double> xs) =>
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-52} {P(xs, 50),8:0.00} {P(xs, 99),8:0.00}"));
+
+static double P(List<double> xs, int p)
+{
+    var s = xs.Order().ToList();
+    return s[Math.Clamp((int)Math.Ceiling(p / 100.0 * s.Count) - 1, 0, s.Count - 1)];
+}
+
+static async Task<string> CreateDatabaseAsync(string admin)
+{
+    var b = new NpgsqlConnectionStringBuilder(admin);
+    var name = "ent_bench_" + Guid.NewGuid().ToString("N")[..12];
+    await using (var conn = new NpgsqlConnection(b.ConnectionString))
+    {
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", conn);
+        await cmd.ExecuteNonQueryAsync();
+    }
+    b.Database = name;
+    return b.ConnectionString;
+}
+
+static async Task DropDatabaseAsync(string admin, string cs)
+{
+    var name = new NpgsqlConnectionStringBuilder(cs).Database;
+    await using var conn = new NpgsqlConnection(admin);
+    await conn.OpenAsync();
+    await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", conn);
+    await cmd.ExecuteNonQueryAsync();
+}
