@@ -13,7 +13,14 @@ public sealed class ClaudeCodeAdapter : IAgentAdapter
     public string Name => "claude-code";
 
     public IReadOnlyList<string> PassThroughEnvironment { get; } =
-        ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL", "CLAUDE_CONFIG_DIR", "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX", "AWS_REGION", "AWS_PROFILE", "CLOUD_ML_REGION", "ANTHROPIC_VERTEX_PROJECT_ID", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY"];
+        ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL", "CLAUDE_CONFIG_DIR", "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX", "AWS_REGION", "AWS_PROFILE", "CLOUD_ML_REGION", "ANTHROPIC_VERTEX_PROJECT_ID", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY",
+         // Needed to run as root in containers, and to keep an offline CLI from phoning home or retrying for minutes.
+         "IS_SANDBOX", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "CLAUDE_CODE_MAX_RETRIES", "DISABLE_AUTOUPDATER"];
+
+    // In -p mode every tool not allowed is denied. Engineers must edit files, run tests and commit in their
+    // worktree; the manager reads code but never writes it (the spec's role split).
+    private const string EngineerTools = "mcp__entourage Bash Edit MultiEdit Write Read Glob Grep LS TodoWrite";
+    private const string ManagerTools = "mcp__entourage Read Glob Grep LS";
 
     public async Task<LaunchSpec> BuildAsync(LaunchContext ctx, CancellationToken ct)
     {
@@ -34,7 +41,8 @@ public sealed class ClaudeCodeAdapter : IAgentAdapter
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
         List<string> args = ["-p", "--output-format", "stream-json", "--verbose", "--mcp-config", path, "--strict-mcp-config"];
-        var allowed = AgentEnvironment.String(ctx.Config, "allowed_tools") ?? "mcp__entourage";
+        var allowed = AgentEnvironment.String(ctx.Config, "allowed_tools")
+            ?? (ctx.Agent.Role == Entourage.Client.Contracts.AgentRole.Manager ? ManagerTools : EngineerTools);
         args.AddRange(["--allowedTools", allowed]);
         if (AgentEnvironment.String(ctx.Config, "permission_mode") is { } mode) args.AddRange(["--permission-mode", mode]);
         if (ctx.Agent.Model is { Length: > 0 } model) args.AddRange(["--model", model]);

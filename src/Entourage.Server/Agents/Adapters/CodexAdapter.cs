@@ -13,7 +13,12 @@ public sealed class CodexAdapter : IAgentAdapter
 
     public Task<LaunchSpec> BuildAsync(LaunchContext ctx, CancellationToken ct)
     {
-        List<string> args = ["exec", "--json", "--skip-git-repo-check", "--full-auto"];
+        List<string> args = ["exec", "--json", "--skip-git-repo-check"];
+        // Codex 0.169 rejects --full-auto in exec mode. Its workspace-write sandbox also forbids writing the main
+        // repository's .git/worktrees/…, so `git commit` in a task worktree fails under it: by default the agent
+        // runs unsandboxed in its own worktree with an allow-listed environment; config.sandbox overrides that.
+        if (AgentEnvironment.String(ctx.Config, "sandbox") is { } sandbox) args.AddRange(["--sandbox", sandbox]);
+        else args.Add("--dangerously-bypass-approvals-and-sandbox");
         if (ctx.Agent.Model is { Length: > 0 } model && !model.StartsWith("claude", StringComparison.OrdinalIgnoreCase)) args.AddRange(["--model", model]);
         args.AddRange(["-c", $"mcp_servers.entourage.url=\"{ctx.ServerUrl.TrimEnd('/')}/mcp\""]);
         args.AddRange(["-c", "mcp_servers.entourage.bearer_token_env_var=\"ENTOURAGE_AGENT_TOKEN\""]);
