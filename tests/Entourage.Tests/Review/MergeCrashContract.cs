@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Entourage.Tests.Infrastructure;
+using static Entourage.Tests.Dispatch.DispatchHarness;
+
+namespace Entourage.Tests.Review;
+
+/// <summary>
+/// A real server process is SIGKILLed while the merge queue runs a task's check command (the queue row says
+/// "checking", the base branch is untouched), then started again on the same store with a check that passes: the
+/// merge resumes from its recorded step and the change lands on the base branch exactly once.
+/// </summary>
+public abstract class MergeCrashContract(Store store) : IAsyncLifetime
+{
+    private const string Change = "three = survived a crash";
+    private readonly string _dir = Directory.CreateTempSubdirectory("entourage-mergecrash-").FullName;
+    private string? _pg;
+    private Process? _server;
+
+    private string Repo => Path.Combine(_dir, "repo");
+    private string Started => Path.Combine(_dir, "check-started");
+    private string Gate => Path.Combine(_dir, "gate");
+    private string Pass => Path.Combine(_dir, "pass");
+
+    public async ValueTask InitializeAsync()
+    {
+        if (store == Store.Postgres) _pg = await PostgresTestDatabase.CreateAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Releases the first server's orphaned check command (it waits on this gate).
+        await File.WriteAllTextAsync(Gate, "go");
+        Kill();
+        if (_pg is not null) await PostgresTestDatabase.DropAsync(_pg);
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    [Fact]
+    public async Task A_merge_interrupted_by_a_server_crash_lands_the_change_exactly_once_after_restart()
+    {
+        Directory.CreateDirectory(Repo);
+        await ReviewFixture.Git(Repo, "init", "-q", "-b", "main");
+        await ReviewFixture.Git(Repo, "config", "user.email", "test@example.com");
+        await ReviewFixture.Git(Repo, "config", "user.name", "Test");
+        await File.WriteAllTextAsync(Path.Combine(Repo, "app.txt"), "one\ntwo\nthree\nfour\nfive\n");
+        await ReviewFixture.Git(Repo, "add", "-A");
+        await ReviewFixture.Git(Repo, "commit", "-q", "-m", "initial");
+        var initial = await ReviewFixture.Git(Repo, "rev-parse", "main");
+
+        var url = await StartServerAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) };
+        var org = (await GetAsync(http, "/api/v1/orgs")).AsArray()[0]!["id"]!.ToString();
+        var team = (await PostAsync(http, $"/api/v1/orgs/{org}/teams",
+            new JsonObject { ["name"] = "Platform", ["slug"] = "platform", ["repo_path"] = Repo }.ToJsonString()))["id"]!.ToString();
+        // The check signals that it runs, then blocks until the test ends (its server is killed meanwhile). After
+        // the restart the pass file exists and the same command succeeds at once.
+        var check = $"if [ -f '{Pass}' ]; then exit 0; fi; touch '{Started}'; while [ ! -f '{Gate}' ]; do sleep 0.2; done; exit 1";
+        await SendAsync(http, HttpMethod.Patch, $"/api/v1/settings/teams/{team}", new JsonObject { ["check_command"] = check }.ToJsonString());
+
+        // An engineer whose turns do nothing: the dispatcher claims the task and makes its worktree; the test
+        // commits there as the engineer's hands.
+        var scriptPath = Path.Combine(_dir, "script.json");
+        await File.WriteAllTextAsync(scriptPath, new JsonObject { ["record_dir"] = Path.Combine(_dir, "turns"), ["steps"] = new JsonArray() }.ToJsonString());
+        var agentBody = new JsonObject
+        {
+            ["name"] = "eng-1",
+            ["adapter"] = "command",
+            ["config"] = new JsonObject { ["command"] = DotnetHost, ["args"] = new JsonArray(FakeAgentDll, "--script", scriptPath) },
+        };
+        var agent = (await PostAsync(http, $"/api/v1/teams/{team}/agents", agentBody.ToJsonString()))["id"]!.ToString();
+        var task = (await PostAsync(http, $"/api/v1/teams/{team}/tasks", new JsonObject { ["title"] = "Harden line three", ["assignee_id"] = agent }.ToJsonString()))["id"]!.ToString();
+        string? worktree = null;
+        await WaitForAsync(async () =>
+        {
+            var t = await GetAsync(http, $"/api/v1/tasks/{task}");
+            worktree = t["worktree_path"]?.GetValue<string>();
+            return t["status"]!.ToString() == "in_progress" && worktree is not null;
+        }, "the task to be claimed with a worktree");
+        await ReviewFixture.CommitAsync(worktree!, "app.txt", $"one\ntwo\n{Change}\nfour\nfive\n", "change three");
+
+        using var started = WatchFor(Started);
+        await PostAsync(http, $"/api/v1/tasks/{task}/request-review", """{"summary": "line three"}""");
+        await PostAsync(http, $"/api/v1/tasks/{task}/review", """{"decision": "approve"}""");
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(300));
+
+        // Mid-merge: rebased and checking, nothing landed yet.
+        var running = (await GetAsync(http, $"/api/v1/tasks/{task}/merge")).AsArray()[^1]!;
+        running["state"]!.ToString().ShouldBe("running");
+        running["phase"]!.ToString().ShouldBe("checking");
+        (await ReviewFixture.Git(Repo, "rev-parse", "main")).ShouldBe(initial);
+        Kill();
+
+        await File.WriteAllTextAsync(Pass, "ok");
+        url = await StartServerAsync();
+        using var http2 = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) };
+        await WaitForAsync(async () => (await GetAsync(http2, $"/api/v1/tasks/{task}"))["status"]!.ToString() is "done" or "in_progress" or "blocked" or "failed",
+            "the task to leave in_review after restart");
+        (await GetAsync(http2, $"/api/v1/tasks/{task}"))["status"]!.ToString().ShouldBe("done");
+
+        // Exactly one commit on top of the initial one (squash), and only one commit ever introduced the change.
+        (await ReviewFixture.Git(Repo, "rev-list", "--count", "main")).ShouldBe("2");
+        (await ReviewFixture.Git(Repo, "rev-parse", "main~1")).ShouldBe(initial);
+        var introducing = (await ReviewFixture.Git(Repo, "log", "--format=%H", $"-S{Change}", "main")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        introducing.Length.ShouldBe(1);
+        (await ReviewFixture.Git(Repo, "show", "main:app.txt")).Split('\n').Count(l => l == Change).ShouldBe(1);
+        // The merge queue holds one item for the task, merged once, as the commit on main.
+        var merges = (await GetAsync(http2, $"/api/v1/tasks/{task}/merge")).AsArray();
+        merges.Count(m => m!["state"]!.ToString() == "merged").ShouldBe(1);
+        merges.Count.ShouldBe(1);
+        merges[0]!["merged_sha"]!.ToString().ShouldBe(await ReviewFixture.Git(Repo, "rev-parse", "main"));
+        // The worktree is removed, the branch kept.
+        Directory.Exists(worktree).ShouldBeFalse();
+        (await ReviewFixture.Git(Repo, "worktree", "list", "--porcelain")).ShouldNotContain(worktree!);
+        (await ReviewFixture.Git(Repo, "branch", "--list", "entourage/*")).ShouldContain($"task-{task}-");
+    }
+
+    /// <summary>Completes when <paramref name="path"/> exists: a watcher for the event, then a look for a file made before it started.</summary>
+    private static WatchedFile WatchFor(string path)
+    {
+        var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var watcher = new FileSystemWatcher(Path.GetDirectoryName(path)!, Path.GetFileName(path)) { EnableRaisingEvents = true };
+        watcher.Created += (_, _) => tcs.TrySetResult();
+        if (File.Exists(path)) tcs.TrySetResult();
+        return new WatchedFile(watcher, tcs.Task);
+    }
+
+    private sealed record WatchedFile(FileSystemWatcher Watcher, Task Task) : IDisposable
+    {
+        public void Dispose() => Watcher.Dispose();
+    }
+
+    private async Task<string> StartServerAsync()
+    {
+        var dll = Path.Combine(RepoRoot, "src", "Entourage.Server", "bin", new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Name, "net10.0", "Entourage.Server.dll");
+        File.Exists(dll).ShouldBeTrue($"server build missing: {dll}");
+        int port;
+        using (var l = new TcpListener(IPAddress.Loopback, 0)) { l.Start(); port = ((IPEndPoint)l.LocalEndpoint).Port; l.Stop(); }
+        var url = $"http://127.0.0.1:{port}";
+        var psi = new ProcessStartInfo(DotnetHost) { WorkingDirectory = _dir, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(dll);
+        psi.ArgumentList.Add("--urls");
+        psi.ArgumentList.Add(url);
+        psi.Environment["ENTOURAGE__Storage__DataDirectory"] = Path.Combine(_dir, ".entourage");
+        psi.Environment["ENTOURAGE__Dispatch__LeaseSeconds"] = "2";
+        psi.Environment["ENTOURAGE__Dispatch__HeartbeatSeconds"] = "0.5";
+        psi.Environment["ENTOURAGE__Dispatch__PollSeconds"] = "1";
+        // On PostgreSQL the restarted node waits for the dead node's merge lease to run out.
+        psi.Environment["ENTOURAGE__Merging__LeaseSeconds"] = "2";
+        psi.Environment["ENTOURAGE__Merging__PollSeconds"] = "1";
+        if (_pg is not null) psi.Environment["ENTOURAGE__Storage__DatabaseUrl"] = _pg;
+        _server = Process.Start(psi)!;
+        var log = Path.Combine(Path.GetTempPath(), "entourage-mergecrash-test.log");
+        _server.OutputDataReceived += (_, e) => { lock (_dir) File.AppendAllText(log, e.Data + "\n"); };
+        _server.ErrorDataReceived += (_, e) => { lock (_dir) File.AppendAllText(log, e.Data + "\n"); };
+        _server.BeginOutputReadLine();
+        _server.BeginErrorReadLine();
+        using var probe = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(5) };
+        await WaitForAsync(async () =>
+        {
+            if (_server.HasExited) throw new InvalidOperationException($"The server exited with {_server.ExitCode}.");
+            try { return (await probe.GetAsync("/health")).IsSuccessStatusCode; }
+            catch (HttpRequestException) { return false; }
+            catch (TaskCanceledException) { return false; }
+        }, "the server to start");
+        return url;
+    }
+
+    private void Kill()
+    {
+        if (_server is { HasExited: false })
+        {
+            _server.Kill(); // SIGKILL: no shutdown hooks, no lease release, the check command orphaned mid-run.
+            _server.WaitForExit();
+        }
+    }
+
+    /// <summary>Another process's state cannot be subscribed to from here: re-check it every 200 ms until the timeout.</summary>
+    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(300);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("Timed out waiting for " + what);
+            await Task.Delay(200);
+        }
+    }
+
+    private static async Task<JsonNode> GetAsync(HttpClient http, string path)
+    {
+        var r = await http.GetAsync(path);
+        var text = await r.Content.ReadAsStringAsync();
+        if (!r.IsSuccessStatusCode) throw new HttpRequestException($"{(int)r.StatusCode} GET {path}: {text}");
+        return JsonNode.Parse(text)!;
+    }
+
+    private static Task<JsonNode> PostAsync(HttpClient http, string path, string json) => SendAsync(http, HttpMethod.Post, path, json);
+
+    private static async Task<JsonNode> SendAsync(HttpClient http, HttpMethod method, string path, string json)
+    {
+        var r = await http.SendAsync(new HttpRequestMessage(method, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") });
+        var text = await r.Content.ReadAsStringAsync();
+        if (!r.IsSuccessStatusCode) throw new HttpRequestException($"{(int)r.StatusCode} {method} {path}: {text}");
+        return JsonNode.Parse(text)!;
+    }
+}
+
+public sealed class MergeCrashContractSqlite() : MergeCrashContract(Store.Sqlite);
+
+public sealed class MergeCrashContractPostgres() : MergeCrashContract(Store.Postgres);
