@@ -94,7 +94,14 @@ public abstract class BadInputTable(Store store) : IAsyncLifetime
         }
 
         // Bodies over the server's limit and non-JSON content are refused before any handler runs.
-        var huge = await _s.Http.PostAsync($"/api/v1/teams/{t.Id}/tasks", new StringContent($$"""{"title": "x", "description": "{{new string('d', 2_000_000)}}"}""", Encoding.UTF8, "application/json"));
+        // Expect: 100-continue lets the server refuse by Content-Length before the client streams 2 MB; without it
+        // the server may answer 413 and close while the client is still writing (a broken pipe, not an answer).
+        using var hugeRequest = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/teams/{t.Id}/tasks")
+        {
+            Content = new StringContent($$"""{"title": "x", "description": "{{new string('d', 2_000_000)}}"}""", Encoding.UTF8, "application/json"),
+        };
+        hugeRequest.Headers.ExpectContinue = true;
+        var huge = await _s.Http.SendAsync(hugeRequest);
         ((int)huge.StatusCode).ShouldBe(413);
         var text = await _s.Http.PostAsync($"/api/v1/teams/{t.Id}/tasks", new StringContent("title=x", Encoding.UTF8, "text/plain"));
         ((int)text.StatusCode).ShouldBe(415);
