@@ -31,6 +31,7 @@ public sealed partial class ClaudeCodeEndToEnd
         await PatchSettingsAsync(server, team, """{"require_review": false}""");
 
         long featureId = 0;
+        var waitText = "";
         var managerFinished = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var scriptErrors = new System.Collections.Concurrent.ConcurrentQueue<string>();
         await using var model = await ScriptedModelServer.StartAsync(r =>
@@ -62,9 +63,10 @@ public sealed partial class ClaudeCodeEndToEnd
                     var ids = (created["tasks"] as JsonArray ?? created.AsArray()).Select(t => (JsonNode)t!["id"]!.GetValue<long>()).ToArray();
                     return new ModelStep.ToolCall("wait_for_task_completion", new JsonObject { ["task_ids"] = new JsonArray(ids), ["timeout_seconds"] = 600 });
                 case 3:
+                    waitText = r.Last!.Text;
                     return new ModelStep.ToolCall("update_task_status", new JsonObject { ["task_id"] = featureId, ["status"] = "done", ["reason"] = "all sub-tasks done" });
                 default:
-                    managerFinished.TrySetResult(r.Last!.Text);
+                    managerFinished.TrySetResult(waitText);
                     return new ModelStep.Text("The greeting feature is built.");
             }
         }
@@ -156,7 +158,9 @@ public sealed partial class ClaudeCodeEndToEnd
 
         // Usage and cost come from the CLI's result record, which adds up the scripted model's usage.
         var turns = await db.Turns.Where(t => t.TaskId != null && ids.Contains(t.TaskId.Value)).ToListAsync(ct);
-        turns.Count.ShouldBe(4, "one turn per task");
+        // One turn per engineer task; the manager may be woken once more when its sub-tasks settle.
+        foreach (var task in new[] { t1, t2, t3 }) turns.Count(t => t.TaskId == task).ShouldBe(1, $"task {task} ran once");
+        turns.Count(t => t.TaskId == featureId).ShouldBeGreaterThanOrEqualTo(1);
         foreach (var turn in turns)
         {
             turn.State.ShouldBe(TurnState.Succeeded);
