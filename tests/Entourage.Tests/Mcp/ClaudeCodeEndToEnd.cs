@@ -161,7 +161,9 @@ public sealed partial class ClaudeCodeEndToEnd
         // One turn per engineer task; the manager may be woken once more when its sub-tasks settle.
         foreach (var task in new[] { t1, t2, t3 }) turns.Count(t => t.TaskId == task).ShouldBe(1, $"task {task} ran once");
         turns.Count(t => t.TaskId == featureId).ShouldBeGreaterThanOrEqualTo(1);
-        foreach (var turn in turns)
+        // A later manager wake-up may still be running: judge the manager by its finished planning turn.
+        turns.ShouldContain(t => t.TaskId == featureId && t.State == TurnState.Succeeded && t.CostUsd > 0);
+        foreach (var turn in turns.Where(t => t.TaskId != featureId || t.State != TurnState.Running))
         {
             turn.State.ShouldBe(TurnState.Succeeded);
             turn.InputTokens.ShouldBeGreaterThanOrEqualTo(ScriptedModelServer.InputTokensPerCall);
