@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Entourage.Tests.Infrastructure;
 using static Entourage.Tests.Dispatch.DispatchHarness;
+using static Entourage.Tests.Infrastructure.ChildServerHttp;
 
 namespace Entourage.Tests.Review;
 
@@ -175,35 +176,6 @@ public abstract class MergeCrashContract(Store store) : IAsyncLifetime
             _server.Kill(); // SIGKILL: no shutdown hooks, no lease release, the check command orphaned mid-run.
             _server.WaitForExit();
         }
-    }
-
-    /// <summary>Another process's state cannot be subscribed to from here: re-check it every 200 ms until the timeout.</summary>
-    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(300);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("Timed out waiting for " + what);
-            await Task.Delay(200);
-        }
-    }
-
-    private static async Task<JsonNode> GetAsync(HttpClient http, string path)
-    {
-        var r = await http.GetAsync(path);
-        var text = await r.Content.ReadAsStringAsync();
-        if (!r.IsSuccessStatusCode) throw new HttpRequestException($"{(int)r.StatusCode} GET {path}: {text}");
-        return JsonNode.Parse(text)!;
-    }
-
-    private static Task<JsonNode> PostAsync(HttpClient http, string path, string json) => SendAsync(http, HttpMethod.Post, path, json);
-
-    private static async Task<JsonNode> SendAsync(HttpClient http, HttpMethod method, string path, string json)
-    {
-        var r = await http.SendAsync(new HttpRequestMessage(method, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") });
-        var text = await r.Content.ReadAsStringAsync();
-        if (!r.IsSuccessStatusCode) throw new HttpRequestException($"{(int)r.StatusCode} {method} {path}: {text}");
-        return JsonNode.Parse(text)!;
     }
 }
 
