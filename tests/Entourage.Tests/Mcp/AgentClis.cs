@@ -115,6 +115,9 @@ public static class AgentClis
                 [mcp_servers.entourage]
                 url = "{{mcpUrl}}"
                 bearer_token_env_var = "{{tokenEnvVar}}"
+                required = true
+                startup_timeout_sec = 60
+                default_tools_approval_mode = "approve"
                 """;
         File.WriteAllText(Path.Combine(home, "config.toml"), toml + "\n");
         return home;
@@ -128,6 +131,7 @@ public static class AgentClis
         env["CODEX_HOME"] = codexHome;
         env["OPENAI_API_KEY"] = "sk-test-scripted";
         env["ENTOURAGE_AGENT_TOKEN"] = token;
+        if (Environment.GetEnvironmentVariable("RUST_LOG") is { Length: > 0 } rustLog) env["RUST_LOG"] = rustLog;
         return RunAsync(Codex, ["exec", "--json", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", prompt], workDir, env, ct: ct);
     }
 
