@@ -90,14 +90,15 @@ public static class AgentClis
     }
 
     /// <summary>
-    /// The Codex CLI's configuration for a scripted model: a custom Responses provider at <paramref name="modelUrl"/>
-    /// (OPENAI_BASE_URL alone is not honoured by 0.169) and our MCP server with the token read from an env var.
+    /// A CODEX_HOME whose config.toml points the Codex CLI at a scripted model: a custom Responses provider at
+    /// <paramref name="modelUrl"/> (OPENAI_BASE_URL alone is not honoured by 0.169), without retries so a script
+    /// error fails the turn at once. Our MCP server is not in it: the dispatcher's codex adapter passes that.
     /// </summary>
-    public static string WriteCodexHome(Uri modelUrl, Uri? mcpUrl, string tokenEnvVar = "ENTOURAGE_AGENT_TOKEN")
+    public static string WriteCodexHome(Uri modelUrl)
     {
         var home = Directory.CreateTempSubdirectory("entourage-codex-home-").FullName;
-        var toml = $$"""
-            model = "gpt-5-codex"
+        File.WriteAllText(Path.Combine(home, "config.toml"), $$"""
+            model = "{{CodexModel}}"
             model_provider = "scripted"
 
             [model_providers.scripted]
@@ -107,32 +108,44 @@ public static class AgentClis
             env_key = "OPENAI_API_KEY"
             request_max_retries = 0
             stream_max_retries = 0
-            """;
-        if (mcpUrl is not null)
-            toml += $$"""
 
-
-                [mcp_servers.entourage]
-                url = "{{mcpUrl}}"
-                bearer_token_env_var = "{{tokenEnvVar}}"
-                required = true
-                startup_timeout_sec = 60
-                default_tools_approval_mode = "approve"
-                """;
-        File.WriteAllText(Path.Combine(home, "config.toml"), toml + "\n");
+            """);
         return home;
     }
 
-    /// <summary>`codex exec --json` with our MCP server, the token in ENTOURAGE_AGENT_TOKEN, no sandbox (tests run in temp dirs).</summary>
-    public static Task<Run> CodexAsync(string prompt, string workDir, Uri mcpUrl, string token, Uri modelUrl, CancellationToken ct = default)
+    /// <summary>The model the Codex tests name (priced in the default price table).</summary>
+    public const string CodexModel = "gpt-5-codex";
+
+    /// <summary>
+    /// Environment for a Codex CLI talking to a scripted model: its own CODEX_HOME and HOME, a dummy key, and
+    /// RUST_LOG passed on when the test run sets it (RUST_LOG=debug shows Codex's MCP start-up).
+    /// </summary>
+    public static Dictionary<string, string> CodexEnvironment(string codexHome)
     {
-        var codexHome = WriteCodexHome(modelUrl, mcpUrl);
-        var env = IsolatedEnvironment(codexHome);
-        env["CODEX_HOME"] = codexHome;
-        env["OPENAI_API_KEY"] = "sk-test-scripted";
-        env["ENTOURAGE_AGENT_TOKEN"] = token;
+        var env = new Dictionary<string, string>
+        {
+            ["HOME"] = codexHome,
+            ["CODEX_HOME"] = codexHome,
+            ["OPENAI_API_KEY"] = "sk-test-scripted",
+            ["NO_COLOR"] = "1",
+        };
         if (Environment.GetEnvironmentVariable("RUST_LOG") is { Length: > 0 } rustLog) env["RUST_LOG"] = rustLog;
-        return RunAsync(Codex, ["exec", "--json", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", prompt], workDir, env, ct: ct);
+        return env;
+    }
+
+    /// <summary>
+    /// `codex exec --json` with our MCP server configured exactly as the dispatcher's codex adapter does it (same
+    /// -c settings, token in ENTOURAGE_AGENT_TOKEN), no sandbox (tests run in temp dirs), prompt on stdin.
+    /// </summary>
+    public static Task<Run> CodexAsync(string prompt, string workDir, Uri serverUrl, string token, Uri modelUrl, CancellationToken ct = default)
+    {
+        var env = IsolatedEnvironment(workDir);
+        foreach (var (k, v) in CodexEnvironment(WriteCodexHome(modelUrl))) env[k] = v;
+        env["ENTOURAGE_AGENT_TOKEN"] = token;
+        List<string> args = ["exec", "--json", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", "--model", CodexModel];
+        foreach (var setting in Entourage.Server.Agents.Adapters.CodexAdapter.McpSettings(serverUrl.ToString())) args.AddRange(["-c", setting]);
+        args.Add("-");
+        return RunAsync(Codex, args, workDir, env, stdin: prompt, ct: ct);
     }
 
     /// <summary>`claude -p` as the dispatcher launches it: MCP config for our /mcp, only our tools plus the given ones.</summary>

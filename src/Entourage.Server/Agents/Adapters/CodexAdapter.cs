@@ -1,29 +1,57 @@
+using System.Globalization;
+
 namespace Entourage.Server.Agents.Adapters;
 
 /// <summary>
-/// OpenAI Codex CLI: <c>codex exec --json</c> with the prompt as the last argument, the Entourage MCP server
-/// passed as <c>-c mcp_servers.entourage.*</c> overrides. Usage comes from <c>turn.completed</c>, priced from
-/// the configured price table.
+/// OpenAI Codex CLI: <c>codex exec --json -</c> with the prompt on stdin (no argv length limit, not visible in
+/// <c>ps</c>) and this server's /mcp passed as <c>-c mcp_servers.entourage.*</c> overrides, the turn's token read
+/// from ENTOURAGE_AGENT_TOKEN so it never appears on a command line. Usage comes from <c>turn.completed</c>,
+/// priced from the configured price table.
 /// </summary>
 public sealed class CodexAdapter : IAgentAdapter
 {
+    /// <summary>The longest an MCP call of ours may block (wait_for_task_completion, ask_human), plus a margin.</summary>
+    private static readonly int ToolTimeoutSeconds = Mcp.Tools.HumanTools.MaxWaitSeconds + 60;
+
     public string Name => "codex";
 
-    public IReadOnlyList<string> PassThroughEnvironment { get; } = ["OPENAI_API_KEY", "OPENAI_BASE_URL", "CODEX_HOME", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY"];
+    public IReadOnlyList<string> PassThroughEnvironment { get; } = ["OPENAI_API_KEY", "OPENAI_BASE_URL", "CODEX_API_KEY", "CODEX_HOME", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY"];
 
     public Task<LaunchSpec> BuildAsync(LaunchContext ctx, CancellationToken ct)
     {
         List<string> args = ["exec", "--json", "--skip-git-repo-check"];
-        // Codex 0.169 rejects --full-auto in exec mode. Its workspace-write sandbox also forbids writing the main
-        // repository's .git/worktrees/…, so `git commit` in a task worktree fails under it: by default the agent
-        // runs unsandboxed in its own worktree with an allow-listed environment; config.sandbox overrides that.
-        if (AgentEnvironment.String(ctx.Config, "sandbox") is { } sandbox) args.AddRange(["--sandbox", sandbox]);
+        // Codex 0.169 rejects --full-auto in exec mode. Its workspace-write sandbox keeps every .git path read-only
+        // (even one named as a writable root), so `git commit` in a task worktree fails under it: by default the
+        // agent runs unsandboxed in its own worktree with an allow-listed environment; config.sandbox
+        // ("workspace-write", "read-only") overrides that, still never stopping to ask for an approval nobody
+        // can give in exec mode.
+        if (AgentEnvironment.String(ctx.Config, "sandbox") is { } sandbox)
+            args.AddRange(["--sandbox", sandbox, "-c", "approval_policy=\"never\""]);
         else args.Add("--dangerously-bypass-approvals-and-sandbox");
         if (ctx.Agent.Model is { Length: > 0 } model && !model.StartsWith("claude", StringComparison.OrdinalIgnoreCase)) args.AddRange(["--model", model]);
-        args.AddRange(["-c", $"mcp_servers.entourage.url=\"{ctx.ServerUrl.TrimEnd('/')}/mcp\""]);
-        args.AddRange(["-c", "mcp_servers.entourage.bearer_token_env_var=\"ENTOURAGE_AGENT_TOKEN\""]);
+        foreach (var setting in McpSettings(ctx.ServerUrl)) args.AddRange(["-c", setting]);
+        // Without this Codex retries an unreachable model endpoint forever ("Reconnecting... waiting for
+        // network"), holding the agent's lease; a failed turn is retried by the dispatcher instead.
+        args.AddRange(["-c", "features.unbounded_connection_retries=false"]);
         args.AddRange(AgentEnvironment.ExtraArgs(ctx.Config));
-        args.Add(ctx.Prompt);
-        return Task.FromResult(new LaunchSpec(ctx.Executable, args, ctx.Environment, null));
+        args.Add("-");
+        return Task.FromResult(new LaunchSpec(ctx.Executable, args, ctx.Environment, ctx.Prompt));
     }
+
+    /// <summary>
+    /// Our MCP server as Codex config overrides (TOML values). <c>required</c> matters: Codex starts MCP servers
+    /// alongside the turn and gives an optional one only a one-second grace before the first model request, so a
+    /// server still handshaking is silently left out of that turn's tools; a required one is waited for (up to
+    /// <c>startup_timeout_sec</c>) and a failure ends the exec with an error instead of a turn without our tools.
+    /// <c>default_tools_approval_mode = "approve"</c> runs our tools without an approval prompt under any sandbox.
+    /// </summary>
+    public static IReadOnlyList<string> McpSettings(string serverUrl) =>
+    [
+        $"mcp_servers.entourage.url=\"{serverUrl.TrimEnd('/')}/mcp\"",
+        "mcp_servers.entourage.bearer_token_env_var=\"ENTOURAGE_AGENT_TOKEN\"",
+        "mcp_servers.entourage.required=true",
+        "mcp_servers.entourage.startup_timeout_sec=60",
+        "mcp_servers.entourage.tool_timeout_sec=" + ToolTimeoutSeconds.ToString(CultureInfo.InvariantCulture),
+        "mcp_servers.entourage.default_tools_approval_mode=\"approve\"",
+    ];
 }
