@@ -107,6 +107,17 @@ public abstract partial class CodexEndToEndContract(Store store)
         var expectedCost = (turn.InputTokens * 1.25 + turn.OutputTokens * 10) / 1_000_000d;
         turn.CostUsd.ShouldBe(expectedCost, 1e-9);
         turn.SessionId.ShouldNotBeNullOrEmpty("codex's thread id is kept as the session");
+
+        // The turn's usage is recorded once, on the task's timeline and in the team's costs.
+        var usage = await db.UsageRecords.AsNoTracking().SingleAsync(u => u.TurnId == turn.Id, ct);
+        usage.Model.ShouldBe(AgentClis.CodexModel);
+        usage.CostUsd.ShouldBe(expectedCost, 1e-9);
+        events.Single(e => e.Kind == "usage").DataJson!.ShouldContain(turn.Id.ToString());
+        var costs = await server.GetJsonAsync($"/api/v1/teams/{team}/costs");
+        var byAgent = costs["by_agent"]!.AsArray().Single(a => a!["agent_name"]!.GetValue<string>() == "eng-codex")!;
+        byAgent["cost_usd"]!.GetValue<double>().ShouldBe(expectedCost, 1e-9);
+        byAgent["turns"]!.GetValue<int>().ShouldBe(1);
+        byAgent["input_tokens"]!.GetValue<long>().ShouldBe(turn.InputTokens);
     }
 
     private static string Tail(string log) => log.Length <= 6000 ? log : "…" + log[^6000..];

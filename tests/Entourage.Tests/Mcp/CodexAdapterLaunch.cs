@@ -1,0 +1,74 @@
+using System.Text.Json.Nodes;
+using Entourage.Client.Contracts;
+using Entourage.Server.Agents.Adapters;
+using Entourage.Server.Storage.Entities;
+
+namespace Entourage.Tests.Mcp;
+
+/// <summary>
+/// The command line the codex adapter builds (no CLI needed): our MCP server required and auto-approved, the
+/// token only in the environment, the prompt on stdin, and no approval prompt under any sandbox choice.
+/// </summary>
+public sealed class CodexAdapterLaunch
+{
+    private const string Token = "ent_secret_token_value";
+
+    private static Task<LaunchSpec> BuildAsync(JsonObject config, string? model = "gpt-5-codex")
+    {
+        var agent = new Agent { Id = Guid.NewGuid(), TeamId = Guid.NewGuid(), Name = "eng-codex", Role = AgentRole.Engineer, Model = model, Adapter = "codex" };
+        var env = new Dictionary<string, string> { ["ENTOURAGE_AGENT_TOKEN"] = Token, ["PATH"] = "/usr/bin" };
+        var ctx = new LaunchContext(agent, config, "/opt/codex", "/repo/.worktrees/task-7-x", "Do task 7.", "http://127.0.0.1:8000/", Token,
+            "/data/turns/1", null, env);
+        return new CodexAdapter().BuildAsync(ctx, TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>The values of every <c>-c</c> override, in order.</summary>
+    private static List<string> Overrides(LaunchSpec spec) =>
+        spec.Arguments.Select((a, i) => (a, i)).Where(x => x.a == "-c").Select(x => spec.Arguments[x.i + 1]).ToList();
+
+    [Fact]
+    public async Task Default_launch_points_codex_at_our_mcp_server_with_the_token_from_the_environment()
+    {
+        var spec = await BuildAsync(new JsonObject());
+
+        spec.FileName.ShouldBe("/opt/codex");
+        spec.Arguments.Take(3).ShouldBe(["exec", "--json", "--skip-git-repo-check"]);
+        spec.Arguments.ShouldContain("--dangerously-bypass-approvals-and-sandbox");
+        spec.Arguments[^1].ShouldBe("-", "the prompt is read from stdin");
+        spec.Stdin.ShouldBe("Do task 7.");
+        spec.Arguments.ShouldNotContain(a => a.Contains(Token), "the token never appears on a command line");
+        spec.Environment["ENTOURAGE_AGENT_TOKEN"].ShouldBe(Token);
+        var model = spec.Arguments.ToList().IndexOf("--model");
+        spec.Arguments[model + 1].ShouldBe("gpt-5-codex");
+
+        Overrides(spec).ShouldBe([
+            "mcp_servers.entourage.url=\"http://127.0.0.1:8000/mcp\"",
+            "mcp_servers.entourage.bearer_token_env_var=\"ENTOURAGE_AGENT_TOKEN\"",
+            "mcp_servers.entourage.required=true",
+            "mcp_servers.entourage.startup_timeout_sec=60",
+            "mcp_servers.entourage.tool_timeout_sec=3660",
+            "mcp_servers.entourage.default_tools_approval_mode=\"approve\"",
+            "features.unbounded_connection_retries=false",
+        ]);
+    }
+
+    [Fact]
+    public async Task A_configured_sandbox_replaces_the_bypass_and_never_asks_for_approval()
+    {
+        var spec = await BuildAsync(new JsonObject { ["sandbox"] = "workspace-write", ["args"] = new JsonArray("--add-dir", "/srv/cache") });
+
+        spec.Arguments.ShouldNotContain("--dangerously-bypass-approvals-and-sandbox");
+        var sandbox = spec.Arguments.ToList().IndexOf("--sandbox");
+        spec.Arguments[sandbox + 1].ShouldBe("workspace-write");
+        Overrides(spec).ShouldContain("approval_policy=\"never\"");
+        // Extra arguments come before the stdin marker so they stay options, not the prompt.
+        spec.Arguments.TakeLast(3).ShouldBe(["--add-dir", "/srv/cache", "-"]);
+    }
+
+    [Fact]
+    public async Task A_claude_model_name_is_not_passed_to_codex()
+    {
+        var spec = await BuildAsync(new JsonObject(), model: "claude-sonnet-4-20250514");
+        spec.Arguments.ShouldNotContain("--model");
+    }
+}
