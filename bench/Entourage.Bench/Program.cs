@@ -3,9 +3,15 @@
 // PostgreSQL runs when ENTOURAGE_TEST_POSTGRES (or ENTOURAGE_BENCH_POSTGRES) names a server whose user may
 // create databases (`source scripts/pg-test-env.sh`). Prints p50/p99 of each path and the ratios b/a and c/b
 // against the raw floor measured in the same run; nothing here is a pass/fail timing test.
+//
+// Load benchmark (issue #9): `dotnet run -c Release --project bench/Entourage.Bench -- load [--tasks 1000]
+// [--agents 32] [--store sqlite|postgres|both] [--parts dag,recovery,batch] …` (see Load/LoadOptions.cs).
 using System.Globalization;
 using Entourage.Bench;
+using Entourage.Bench.Load;
 using Npgsql;
+
+if (args.Length > 0 && args[0] == "load") return await LoadCommand.RunAsync(args[1..]);
 
 var n = args.SkipWhile(a => a != "--n").Skip(1).Select(int.Parse).FirstOrDefault(200);
 var which = args.SkipWhile(a => a != "--store").Skip(1).FirstOrDefault("both");
@@ -18,6 +24,7 @@ if (which is "postgres" or "both")
     if (pgAdmin is null) Console.WriteLine("PostgreSQL skipped: set ENTOURAGE_TEST_POSTGRES (source scripts/pg-test-env.sh).");
     else await RunAsync("PostgreSQL", pgAdmin);
 }
+return 0;
 
 async Task RunAsync(string store, string? admin)
 {
