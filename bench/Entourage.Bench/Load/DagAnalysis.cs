@@ -25,7 +25,8 @@ public sealed record DagAnalysis(
     int LostTurns,
     int RunningTurns,
     int OverlappingTurnPairs,
-    int TasksWithoutExactlyOneSuccess,
+    int TasksNeverRun,
+    int TasksRunTwice,
     int TasksWithNonRetryExtraTurns,
     int TurnsWithoutTask,
     DateTime LastDoneAt,
@@ -33,7 +34,7 @@ public sealed record DagAnalysis(
     List<double> ReadyToClaimMs,
     List<string> Problems)
 {
-    public bool NoDoubleDispatch => OverlappingTurnPairs == 0 && TasksWithoutExactlyOneSuccess == 0 && TasksWithNonRetryExtraTurns == 0;
+    public bool NoDoubleDispatch => OverlappingTurnPairs == 0 && TasksRunTwice == 0 && TasksWithNonRetryExtraTurns == 0;
 
     public static async Task<DagAnalysis> ReadAsync(IDbContextFactory<AppDbContext> factory, Guid team)
     {
@@ -64,7 +65,7 @@ public sealed record DagAnalysis(
         }
 
         var byTask = turns.Where(t => t.TaskId is not null).GroupBy(t => t.TaskId!.Value).ToDictionary(g => g.Key, g => g.OrderBy(t => t.StartedAt).ToList());
-        int notOne = 0, nonRetry = 0;
+        int never = 0, twice = 0, nonRetry = 0;
         var dispatch = new List<double>();
         var readyToClaim = new List<double>();
         var turnsByAgent = turns.GroupBy(t => t.AgentId).ToDictionary(g => g.Key, g => g.OrderBy(t => t.StartedAt).ToList());
@@ -72,9 +73,10 @@ public sealed record DagAnalysis(
         {
             var list = byTask.GetValueOrDefault(task.Id) ?? [];
             var ok = list.Count(t => t.State == TurnState.Succeeded);
-            if (ok != 1)
+            if (ok == 0) never++;
+            if (ok > 1)
             {
-                notOne++;
+                twice++;
                 if (problems.Count < 20) problems.Add($"task {task.Id} ({task.Status}): {ok} succeeded turns of {list.Count}");
             }
             for (var i = 1; i < list.Count; i++)
@@ -104,7 +106,8 @@ public sealed record DagAnalysis(
             turns.Count(t => t.State == TurnState.Lost),
             turns.Count(t => t.State == TurnState.Running),
             overlaps,
-            notOne,
+            never,
+            twice,
             nonRetry,
             turns.Count(t => t.TaskId is null),
             tasks.Where(t => t.CompletedAt is not null).Select(t => t.CompletedAt!.Value).DefaultIfEmpty(DateTime.MinValue).Max(),

@@ -18,8 +18,9 @@ public static class LoadReport
         w.WriteLine(Line($"spawn floor ({o.Agent} process + one HTTP call, {o.Agents} at once, n = {r.SpawnMs.Count}): p50 {F(Pct(r.SpawnMs, 50))} ms, p99 {F(Pct(r.SpawnMs, 99))} ms, {F(r.SpawnPerSecond, "0.0")} processes/s → throughput/spawn ceiling {F(r.TasksPerSecond / r.SpawnPerSecond)}"));
         w.WriteLine(Line($"server peak RSS (VmHWM) {F(r.PeakRssMiB, "0")} MiB (after setup {F(r.IdleRssMiB, "0")} MiB); CPU during the run: server {F(r.ServerCpu, "0.0")} s, agent processes {F(r.AgentCpu, "0.0")} s over {F(r.Makespan, "0.0")} s wall"));
         w.WriteLine(a.NoDoubleDispatch
-            ? "no double dispatch: no agent had overlapping turns; every task had exactly one succeeded turn"
-            : Line($"DOUBLE DISPATCH: {a.OverlappingTurnPairs} overlapping turn pairs, {a.TasksWithoutExactlyOneSuccess} tasks without exactly one succeeded turn, {a.TasksWithNonRetryExtraTurns} extra turns that are not retries"));
+            ? "no double dispatch: no agent had overlapping turns; no task had two succeeded turns or an extra turn that was not a retry"
+            : Line($"DOUBLE DISPATCH: {a.OverlappingTurnPairs} overlapping turn pairs, {a.TasksRunTwice} tasks with more than one succeeded turn, {a.TasksWithNonRetryExtraTurns} extra turns that are not retries"));
+        if (a.TasksNeverRun > 0) w.WriteLine(Line($"NEVER RUN: {a.TasksNeverRun} tasks had no succeeded turn"));
         foreach (var p in a.Problems.Take(10)) w.WriteLine("  " + p);
         if (r.Stalled)
         {
