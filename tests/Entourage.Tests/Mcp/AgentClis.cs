@@ -92,7 +92,8 @@ public static class AgentClis
     /// <summary>
     /// A CODEX_HOME whose config.toml points the Codex CLI at a scripted model: a custom Responses provider at
     /// <paramref name="modelUrl"/> (OPENAI_BASE_URL alone is not honoured by 0.169), without retries so a script
-    /// error fails the turn at once. Our MCP server is not in it: the dispatcher's codex adapter passes that.
+    /// error fails the turn at once. Our MCP server is not in it: the dispatcher's codex adapter passes that, and
+    /// turns off the user's own (broken) server that it does hold.
     /// </summary>
     public static string WriteCodexHome(Uri modelUrl)
     {
@@ -108,6 +109,11 @@ public static class AgentClis
             env_key = "OPENAI_API_KEY"
             request_max_retries = 0
             stream_max_retries = 0
+
+            # A user's own server: the codex adapter must turn it off (required and broken, it would stop the turn).
+            [mcp_servers.users-own]
+            command = "/bin/false"
+            required = true
 
             """);
         return home;

@@ -13,10 +13,12 @@ public sealed class CodexAdapterLaunch
 {
     private const string Token = "ent_secret_token_value";
 
-    private static Task<LaunchSpec> BuildAsync(JsonObject config, string? model = "gpt-5-codex")
+    private static Task<LaunchSpec> BuildAsync(JsonObject config, string? model = "gpt-5-codex", string? userConfig = null)
     {
         var agent = new Agent { Id = Guid.NewGuid(), TeamId = Guid.NewGuid(), Name = "eng-codex", Role = AgentRole.Engineer, Model = model, Adapter = "codex" };
-        var env = new Dictionary<string, string> { ["ENTOURAGE_AGENT_TOKEN"] = Token, ["PATH"] = "/usr/bin" };
+        var codexHome = Directory.CreateTempSubdirectory("entourage-codex-home-").FullName;
+        if (userConfig is not null) File.WriteAllText(Path.Combine(codexHome, "config.toml"), userConfig);
+        var env = new Dictionary<string, string> { ["ENTOURAGE_AGENT_TOKEN"] = Token, ["PATH"] = "/usr/bin", ["CODEX_HOME"] = codexHome };
         var ctx = new LaunchContext(agent, config, "/opt/codex", "/repo/.worktrees/task-7-x", "Do task 7.", "http://127.0.0.1:8000/", Token,
             "/data/turns/1", null, env);
         return new CodexAdapter().BuildAsync(ctx, TestContext.Current.CancellationToken);
@@ -70,5 +72,54 @@ public sealed class CodexAdapterLaunch
     {
         var spec = await BuildAsync(new JsonObject(), model: "claude-sonnet-4-20250514");
         spec.Arguments.ShouldNotContain("--model");
+    }
+
+    private const string UserConfig = """"
+        model = "o3"
+        notes = """
+        [mcp_servers.not-a-server]
+        """
+
+        [mcp_servers.docs]
+        url = "https://docs.example.com/mcp"
+
+        [mcp_servers.files.env]
+        ROOT = "/srv"
+
+        [mcp_servers]
+        inline = { command = "inline-mcp" }
+
+        [profiles.fast]
+        model = "o4-mini"
+        mcp_servers.dotted.command = "dotted-mcp"
+        """";
+
+    [Fact]
+    public void The_users_own_servers_are_read_from_every_way_config_toml_names_them()
+    {
+        CodexUserMcpServers.Parse(UserConfig).Distinct().Order(StringComparer.Ordinal).ShouldBe(["docs", "files", "inline"]);
+        CodexUserMcpServers.Parse("mcp_servers.top.url = \"http://x\"\n[mcp_servers.\"quoted\"]\ncommand = \"q\"").Distinct().Order(StringComparer.Ordinal)
+            .ShouldBe(["quoted", "top"]);
+    }
+
+    [Fact]
+    public async Task The_users_own_mcp_servers_are_turned_off_unless_config_keeps_them()
+    {
+        var strict = await BuildAsync(new JsonObject(), userConfig: UserConfig);
+        Overrides(strict).Where(o => o.EndsWith(".enabled=false", StringComparison.Ordinal))
+            .ShouldBe(["mcp_servers.docs.enabled=false", "mcp_servers.files.enabled=false", "mcp_servers.inline.enabled=false"]);
+
+        var keep = await BuildAsync(new JsonObject { ["user_mcp_servers"] = true }, userConfig: UserConfig);
+        Overrides(keep).ShouldNotContain(o => o.EndsWith(".enabled=false", StringComparison.Ordinal));
+        Overrides(keep).ShouldContain("mcp_servers.entourage.required=true");
+    }
+
+    [Fact]
+    public async Task A_user_server_named_entourage_is_left_alone_and_ours_takes_another_name()
+    {
+        var spec = await BuildAsync(new JsonObject(), userConfig: "[mcp_servers.entourage]\ncommand = \"entourage\"\nargs = [\"mcp\"]\n");
+        Overrides(spec).ShouldContain("mcp_servers.entourage.enabled=false");
+        Overrides(spec).ShouldContain("mcp_servers.entourage_2.url=\"http://127.0.0.1:8000/mcp\"");
+        Overrides(spec).ShouldNotContain(o => o.StartsWith("mcp_servers.entourage.url", StringComparison.Ordinal));
     }
 }
