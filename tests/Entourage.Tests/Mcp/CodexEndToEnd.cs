@@ -97,14 +97,14 @@ public abstract partial class CodexEndToEndContract(Store store)
         (await GitCli.RunOrThrowAsync(repo, ["show", $"{task.Branch}:codex-{taskId}.txt"], ct)).ShouldContain($"hello from codex, task {taskId}");
         (await GitCli.RunOrThrowAsync(repo, ["log", "-1", "--format=%s", task.Branch!], ct)).Trim().ShouldBe($"Add codex greeting for task {taskId}");
 
-        // Usage is the sum of Codex's turn.completed records: exactly what the scripted model reported per response,
-        // priced as gpt-5-codex (1.25 $/M input, 10 $/M output).
+        // Usage is the sum of Codex's turn.completed records: exactly what the scripted model reported per response
+        // (cached input apart), priced as gpt-5-codex: 1.25 $/M input, 0.125 $/M cached input, 10 $/M output.
         var responses = model.Requests.Count(q => q.Path.EndsWith("/responses", StringComparison.Ordinal));
         responses.ShouldBe(6, context);
-        turn.InputTokens.ShouldBe(responses * (long)ScriptedModelServer.InputTokensPerCall, context);
+        turn.InputTokens.ShouldBe(responses * (long)(ScriptedModelServer.InputTokensPerCall - OpenAiWire.CachedInputTokensPerCall), context);
+        turn.CacheReadTokens.ShouldBe(responses * (long)OpenAiWire.CachedInputTokensPerCall);
         turn.OutputTokens.ShouldBe(responses * (long)ScriptedModelServer.OutputTokensPerCall, context);
-        turn.CacheReadTokens.ShouldBe(0);
-        var expectedCost = (turn.InputTokens * 1.25 + turn.OutputTokens * 10) / 1_000_000d;
+        var expectedCost = (turn.InputTokens * 1.25 + turn.CacheReadTokens * 0.125 + turn.OutputTokens * 10) / 1_000_000d;
         turn.CostUsd.ShouldBe(expectedCost, 1e-9);
         turn.SessionId.ShouldNotBeNullOrEmpty("codex's thread id is kept as the session");
 
@@ -117,7 +117,7 @@ public abstract partial class CodexEndToEndContract(Store store)
         var byAgent = costs["by_agent"]!.AsArray().Single(a => a!["agent_name"]!.GetValue<string>() == "eng-codex")!;
         byAgent["cost_usd"]!.GetValue<double>().ShouldBe(expectedCost, 1e-9);
         byAgent["turns"]!.GetValue<int>().ShouldBe(1);
-        byAgent["input_tokens"]!.GetValue<long>().ShouldBe(turn.InputTokens);
+        byAgent["output_tokens"]!.GetValue<long>().ShouldBe(turn.OutputTokens);
     }
 
     private static string Tail(string log) => log.Length <= 6000 ? log : "…" + log[^6000..];

@@ -11,6 +11,10 @@ namespace Entourage.Tests.Mcp;
 /// </summary>
 public static class OpenAiWire
 {
+    /// <summary>Of <see cref="ScriptedModelServer.InputTokensPerCall"/>, how many each response reports as read from
+    /// the prompt cache, so cached-input pricing is exercised too.</summary>
+    public const int CachedInputTokensPerCall = 400;
+
     public static async Task RespondAsync(HttpContext http, JsonObject body, ModelScript script)
     {
         var request = Parse(body);
@@ -55,7 +59,7 @@ public static class OpenAiWire
                 ["usage"] = new JsonObject
                 {
                     ["input_tokens"] = ScriptedModelServer.InputTokensPerCall,
-                    ["input_tokens_details"] = new JsonObject { ["cached_tokens"] = 0 },
+                    ["input_tokens_details"] = new JsonObject { ["cached_tokens"] = CachedInputTokensPerCall },
                     ["output_tokens"] = ScriptedModelServer.OutputTokensPerCall,
                     ["output_tokens_details"] = new JsonObject { ["reasoning_tokens"] = 0 },
                     ["total_tokens"] = ScriptedModelServer.InputTokensPerCall + ScriptedModelServer.OutputTokensPerCall,
