@@ -32,6 +32,8 @@ public static class BatchRun
         config["urls"] = "http://127.0.0.1:0";
         config["Dispatch:Enabled"] = "false";
         config["Logging:LogLevel:Default"] = "Warning";
+        // EF logs its probe of a not-yet-created migrations table as an error; it is expected on a fresh store.
+        config["Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command"] = "None";
         await using var app = EntourageApp.Build([], b => b.Configuration.AddInMemoryCollection(config));
         await app.StartAsync();
         try

@@ -16,7 +16,7 @@ public static class LoadReport
         w.WriteLine(Line($"ready → claimed (includes waiting for the agent's previous turn to end) p50 {F(Pct(a.ReadyToClaimMs, 50))} ms, p99 {F(Pct(a.ReadyToClaimMs, 99))} ms"));
         w.WriteLine(Line($"raw floor (insert + ring + claim) p50 {F(Pct(r.RawFloorMs, 50))} ms, p99 {F(Pct(r.RawFloorMs, 99))} ms → dispatch/floor p50 {F(Pct(a.DispatchMs, 50) / Pct(r.RawFloorMs, 50), "0.0")}×, p99 {F(Pct(a.DispatchMs, 99) / Pct(r.RawFloorMs, 99), "0.0")}×"));
         w.WriteLine(Line($"spawn floor ({o.Agent} process + one HTTP call, {o.Agents} at once, n = {r.SpawnMs.Count}): p50 {F(Pct(r.SpawnMs, 50))} ms, p99 {F(Pct(r.SpawnMs, 99))} ms, {F(r.SpawnPerSecond, "0.0")} processes/s → throughput/spawn ceiling {F(r.TasksPerSecond / r.SpawnPerSecond)}"));
-        w.WriteLine(Line($"server peak RSS (VmHWM) {F(r.PeakRssMiB, "0")} MiB (after setup {F(r.IdleRssMiB, "0")} MiB); CPU during the run: server {F(r.ServerCpu, "0.0")} s, agent processes {F(r.AgentCpu, "0.0")} s over {F(r.Makespan, "0.0")} s wall"));
+        w.WriteLine(Line($"server peak RSS (VmHWM) {F(r.PeakRssMiB, "0")} MiB (after setup {F(r.IdleRssMiB, "0")} MiB); CPU during the run: server {F(r.ServerCpu, "0.0")} s ({F(1000 * r.ServerCpu / Math.Max(1, a.Done), "0.0")} ms per task), agent processes {F(r.AgentCpu, "0.0")} s, over {F(r.Makespan, "0.0")} s wall"));
         w.WriteLine(a.NoDoubleDispatch
             ? "no double dispatch: no agent had overlapping turns; no task had two succeeded turns or an extra turn that was not a retry"
             : Line($"DOUBLE DISPATCH: {a.OverlappingTurnPairs} overlapping turn pairs, {a.TasksRunTwice} tasks with more than one succeeded turn, {a.TasksWithNonRetryExtraTurns} extra turns that are not retries"));
@@ -38,6 +38,8 @@ public static class LoadReport
         w.WriteLine(Line($"== {r.Store}: recovery after SIGKILL of a node running {r.Turns} turns; {how}; lease {F(o.LeaseSeconds, "0.0")} s, heartbeat/sweep {F(o.HeartbeatSeconds, "0.0")} s"));
         w.WriteLine(Line($"kill → lost turn swept p50 {F(Median(r.SweptSeconds))} s; kill → turn running again p50 {F(median)} s, max {F(Pct(r.RecoverySeconds, 100))} s ({r.Recovered}/{r.Turns} recovered, {r.DoubleRuns} tasks run other than lost-once-then-once)"));
         w.WriteLine(Line($"recovery/lease {F(median / o.LeaseSeconds)}; recovery/(lease + sweep interval) {F(median / (o.LeaseSeconds + o.HeartbeatSeconds))}"));
+        if (!double.IsNaN(r.RestartSeconds))
+            w.WriteLine(Line($"after the restarted server answered /health: p50 {F(median - r.RestartSeconds)} s (the lease had run out during the restart)"));
         w.WriteLine();
     }
 
