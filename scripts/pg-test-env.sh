@@ -132,9 +132,11 @@ SQL
         return 1
     fi
 
-    # Per-test databases (ent_t_*) that an interrupted earlier run left behind.
+    # Per-test databases (ent_t_*) that an interrupted earlier run left behind. Only those nobody is connected
+    # to: a test running right now (another shell, another engineer) holds pooled connections to its database.
     if ! _entourage_pg_as_postgres "${psql_admin[@]}" >/dev/null <<'SQL'
-SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', datname) FROM pg_database WHERE datname LIKE 'ent\_t\_%' \gexec
+SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', d.datname) FROM pg_database d
+WHERE d.datname LIKE 'ent\_t\_%' AND NOT EXISTS (SELECT FROM pg_stat_activity a WHERE a.datname = d.datname) \gexec
 SQL
     then
         _entourage_pg_log "failed to create role/database"

@@ -76,7 +76,9 @@ public static class TeamSettingsEndpoints
             throw new ApiProblem(415, "Unsupported media type", "Send the settings as JSON with Content-Type: application/json.");
         try
         {
-            return await JsonNode.ParseAsync(http.Body, cancellationToken: ct) as JsonObject
+            // The API's depth limit applies here too: deeper than Parse can re-read is a 400, not a 500.
+            var limits = new JsonDocumentOptions { MaxDepth = JsonDefaults.Options.MaxDepth };
+            return await JsonNode.ParseAsync(http.Body, documentOptions: limits, cancellationToken: ct) as JsonObject
                 ?? throw ApiProblem.BadRequest("The body must be a JSON object, e.g. {\"max_concurrent_agents\": 3}.");
         }
         catch (JsonException e)

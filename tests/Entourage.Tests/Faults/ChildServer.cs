@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Entourage.Tests.Dispatch;
+using Entourage.Tests.Infrastructure;
+
+namespace Entourage.Tests.Faults;
+
+/// <summary>
+/// The real server build (src/Entourage.Server) as a child process on a free port, so a test can SIGKILL it at any
+/// moment and start it again on the same store (SQLite data directory or PostgreSQL database). Its output goes to
+/// a log file in the work directory, kept for a failing run.
+/// </summary>
+public sealed class ChildServer : IDisposable
+{
+    private readonly Process _process;
+
+    public string Url { get; }
+    public HttpClient Http { get; }
+
+    private ChildServer(Process process, string url)
+    {
+        _process = process;
+        Url = url;
+        Http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public static string ServerDll => Path.Combine(DispatchHarness.RepoRoot, "src", "Entourage.Server", "bin",
+        new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Name, "net10.0", "Entourage.Server.dll");
+
+    /// <summary>Starts the server in <paramref name="workDir"/> (data in workDir/.entourage unless PostgreSQL) and waits for /health.</summary>
+    public static async Task<ChildServer> StartAsync(string workDir, string? postgres, IDictionary<string, string>? settings = null)
+    {
+        File.Exists(ServerDll).ShouldBeTrue($"server build missing: {ServerDll}");
+        int port;
+        using (var l = new TcpListener(IPAddress.Loopback, 0)) { l.Start(); port = ((IPEndPoint)l.LocalEndpoint).Port; l.Stop(); }
+        var url = $"http://127.0.0.1:{port}";
+        var psi = new ProcessStartInfo(DispatchHarness.DotnetHost) { WorkingDirectory = workDir, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(ServerDll);
+        psi.ArgumentList.Add("--urls");
+        psi.ArgumentList.Add(url);
+        psi.Environment["ENTOURAGE__Storage__DataDirectory"] = Path.Combine(workDir, ".entourage");
+        psi.Environment["ENTOURAGE__Dispatch__LeaseSeconds"] = "2";
+        psi.Environment["ENTOURAGE__Dispatch__HeartbeatSeconds"] = "0.5";
+        psi.Environment["ENTOURAGE__Dispatch__PollSeconds"] = "1";
+        psi.Environment["ENTOURAGE__Merging__LeaseSeconds"] = "2";
+        psi.Environment["ENTOURAGE__Merging__PollSeconds"] = "1";
+        psi.Environment["ENTOURAGE__Logging__LogLevel__Default"] = "Warning";
+        if (postgres is not null) psi.Environment["ENTOURAGE__Storage__DatabaseUrl"] = postgres;
+        if (settings is not null) foreach (var (k, v) in settings) psi.Environment["ENTOURAGE__" + k.Replace(":", "__", StringComparison.Ordinal)] = v;
+        var process = Process.Start(psi)!;
+        var log = Path.Combine(workDir, "server.log");
+        var gate = new object();
+        process.OutputDataReceived += (_, e) => { lock (gate) File.AppendAllText(log, e.Data + "\n"); };
+        process.ErrorDataReceived += (_, e) => { lock (gate) File.AppendAllText(log, e.Data + "\n"); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var server = new ChildServer(process, url);
+        using var probe = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        while (true)
+        {
+            if (process.HasExited)
+                throw new InvalidOperationException($"The server exited with {process.ExitCode}: {Tail(log)}");
+            try
+            {
+                if ((await probe.GetAsync("/health")).IsSuccessStatusCode) return server;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            if (DateTime.UtcNow > deadline) { server.Dispose(); throw new TimeoutException("The server did not start within 120 s."); }
+            await Task.Delay(100);
+        }
+    }
+
+    private static string Tail(string log)
+    {
+        if (!File.Exists(log)) return "";
+        var text = File.ReadAllText(log);
+        return text[Math.Max(0, text.Length - 4000)..];
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no lease release, no final flush.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        Http.Dispose();
+        _process.Dispose();
+    }
+}
