@@ -1,11 +1,9 @@
-using System.Data.Common;
 using Entourage.Client.Contracts;
 using Entourage.Server.Features.Agents;
 using Entourage.Server.Features.Tasks;
 using Entourage.Server.Storage;
 using Entourage.Server.Storage.Entities;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -30,60 +28,62 @@ public sealed partial class Claimer(
     IDbContextFactory<AppDbContext> factory,
     NodeIdentity node,
     IOptions<DispatchOptions> options,
-    BudgetGuard budget,
     TimeProvider clock,
     ILogger<Claimer> logger)
 {
-    /// <summary>Agents with pending requests and no running turn, oldest work first (lower priority value first).</summary>
+    /// <summary>
+    /// Agents with pending requests and no running turn, oldest work first (lower priority value first), with the
+    /// agent's adapter, in one query: the dispatcher runs it on every wake-up.
+    /// </summary>
     public async Task<List<ClaimCandidate>> CandidatesAsync(int max, CancellationToken ct)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
-        var rows = await db.DispatchRequests
+        var pending = db.DispatchRequests
             .Where(d => d.State == DispatchState.Pending && !db.Turns.Any(t => t.AgentId == d.AgentId && t.State == TurnState.Running))
             .GroupBy(d => new { d.AgentId, d.TeamId })
-            .Select(g => new { g.Key.AgentId, g.Key.TeamId, Priority = g.Min(x => x.Priority), First = g.Min(x => x.Id) })
-            .OrderBy(x => x.Priority).ThenBy(x => x.First)
-            .Take(max)
-            .ToListAsync(ct);
-        var ids = rows.Select(r => r.AgentId).ToList();
-        var agents = await db.Agents.AsNoTracking().Where(a => ids.Contains(a.Id)).ToDictionaryAsync(a => a.Id, ct);
-        // Requests of a deleted agent can never run; the rest keep their order.
-        return rows.Where(r => agents.ContainsKey(r.AgentId))
-            .Select(r => new ClaimCandidate(r.AgentId, r.TeamId, agents[r.AgentId].Adapter, agents[r.AgentId].ConfigJson)).ToList();
+            .Select(g => new { g.Key.AgentId, g.Key.TeamId, Priority = g.Min(x => x.Priority), First = g.Min(x => x.Id) });
+        // The inner join drops requests of a deleted agent: they can never run.
+        var rows = await (from p in pending
+                          join a in db.Agents on p.AgentId equals a.Id
+                          orderby p.Priority, p.First
+                          select new { p.AgentId, p.TeamId, a.Adapter, a.ConfigJson })
+            .Take(max).AsNoTracking().ToListAsync(ct);
+        return rows.Select(r => new ClaimCandidate(r.AgentId, r.TeamId, r.Adapter, r.ConfigJson)).ToList();
     }
 
+    /// <summary>
+    /// One transaction: the team's lock (PostgreSQL), one query for the limits and the agent's running turn, one
+    /// statement that claims the agent's pending requests and returns them, then the turn row (and the task's move
+    /// to in_progress) in one save. Nothing is read twice.
+    /// </summary>
     public async Task<(ClaimOutcome Outcome, ClaimedTurn? Turn)> TryClaimAsync(ClaimCandidate c, CancellationToken ct)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
-        var now = clock.GetUtcNow().UtcDateTime;
-        var o = options.Value;
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         // The team's DAG lock (PostgreSQL): serialises this claim with the team's other claims and task
         // transitions on every node, so two nodes cannot both take the team's last concurrency slot.
         await using var tx = await TaskTransaction.BeginAsync(db, c.TeamId, ct);
-        var team = await db.Teams.AsNoTracking().FirstOrDefaultAsync(t => t.Id == c.TeamId, ct);
-        if (team is null) return (ClaimOutcome.NothingPending, null);
-        if (team.MaxConcurrentAgents is { } limit &&
-            await db.Turns.CountAsync(t => t.TeamId == c.TeamId && t.State == TurnState.Running, ct) >= limit)
-            return (ClaimOutcome.TeamAtConcurrencyLimit, null);
-        if (team.DailyCostLimitUsd is { } cap && await budget.SpentTodayAsync(db, c.TeamId, ct) >= cap)
-            return (ClaimOutcome.TeamOverBudget, null);
-        if (await db.Turns.AnyAsync(t => t.AgentId == c.AgentId && t.State == TurnState.Running, ct))
-            return (ClaimOutcome.AgentBusy, null);
+        var gate = await db.Teams.AsNoTracking().Where(t => t.Id == c.TeamId).Select(t => new
+        {
+            t.MaxConcurrentAgents,
+            t.DailyCostLimitUsd,
+            Running = t.MaxConcurrentAgents == null ? 0 : db.Turns.Count(x => x.TeamId == t.Id && x.State == TurnState.Running),
+            Spent = t.DailyCostLimitUsd == null ? 0 : db.UsageRecords.Where(u => u.TeamId == t.Id && u.Day == today).Sum(u => (double?)u.CostUsd) ?? 0,
+            AgentBusy = db.Turns.Any(x => x.AgentId == c.AgentId && x.State == TurnState.Running),
+        }).FirstOrDefaultAsync(ct);
+        if (gate is null) return (ClaimOutcome.NothingPending, null);
+        if (gate.MaxConcurrentAgents is { } limit && gate.Running >= limit) return (ClaimOutcome.TeamAtConcurrencyLimit, null);
+        if (gate.DailyCostLimitUsd is { } cap && gate.Spent >= cap) return (ClaimOutcome.TeamOverBudget, null);
+        if (gate.AgentBusy) return (ClaimOutcome.AgentBusy, null);
 
+        // The start time is read under the lock: a turn that ended before this claim could take its slot has an
+        // earlier end time, so start/end times never show more turns at once than the limit allowed.
+        var now = clock.GetUtcNow().UtcDateTime;
         var turnId = Guid.CreateVersion7();
-        var lease = now + o.Lease;
-        var claimed = db.IsPostgres
-            ? await ClaimPostgresAsync(db, tx, node.Id, c.AgentId, turnId, lease, now, ct)
-            : await db.DispatchRequests.Where(d => d.AgentId == c.AgentId && d.State == DispatchState.Pending)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(d => d.State, DispatchState.Claimed)
-                    .SetProperty(d => d.Owner, node.Id)
-                    .SetProperty(d => d.LeaseUntil, lease)
-                    .SetProperty(d => d.TurnId, turnId)
-                    .SetProperty(d => d.UpdatedAt, now), ct);
-        if (claimed == 0) return (ClaimOutcome.NothingPending, null);
+        var lease = now + options.Value.Lease;
+        var requests = await ClaimRequestsAsync(db, node.Id, c.AgentId, turnId, lease, now, ct);
+        if (requests.Count == 0) return (ClaimOutcome.NothingPending, null);
 
-        var requests = await db.DispatchRequests.AsNoTracking().Where(d => d.TurnId == turnId).OrderBy(d => d.Id).ToListAsync(ct);
         var taskId = await PickTaskAsync(db, c.AgentId, requests, ct);
         var (token, hash, _) = TurnTokens.Mint();
         var turn = new Turn
@@ -123,27 +123,33 @@ public sealed partial class Claimer(
         return (ClaimOutcome.Claimed, new ClaimedTurn(turn, requests, token));
     }
 
-    /// <summary>The claim statement of DESIGN §4: every pending request of the agent, skipping rows another node holds.</summary>
-    private static async Task<int> ClaimPostgresAsync(AppDbContext db, IDbContextTransaction tx, string nodeId, Guid agentId, Guid turnId, DateTime lease, DateTime now, CancellationToken ct)
+    /// <summary>
+    /// The claim statement of DESIGN §4: every pending request of the agent, returned by the same statement. On
+    /// PostgreSQL rows another node holds are skipped (<c>FOR UPDATE SKIP LOCKED</c>); SQLite's BEGIN IMMEDIATE
+    /// already makes this transaction the only writer.
+    /// </summary>
+    private static async Task<List<DispatchRequest>> ClaimRequestsAsync(AppDbContext db, string nodeId, Guid agentId, Guid turnId, DateTime lease, DateTime now, CancellationToken ct)
     {
-        await using var cmd = Command(db, tx, """
-            UPDATE dispatch_requests
-               SET state = 'claimed', owner = @node, lease_until = @lease, turn_id = @turn, updated_at = @now
-             WHERE id IN (SELECT id FROM dispatch_requests
-                           WHERE agent_id = @agent AND state = 'pending'
-                           ORDER BY priority, id
-                           FOR UPDATE SKIP LOCKED)
-            RETURNING id
-            """);
-        Add(cmd, "node", nodeId);
-        Add(cmd, "lease", lease);
-        Add(cmd, "turn", turnId);
-        Add(cmd, "now", now);
-        Add(cmd, "agent", agentId);
-        var n = 0;
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct)) n++;
-        return n;
+        var rows = db.IsPostgres
+            ? db.DispatchRequests.FromSql($"""
+                UPDATE dispatch_requests
+                   SET state = 'claimed', owner = {nodeId}, lease_until = {lease}, turn_id = {turnId}, updated_at = {now}
+                 WHERE id IN (SELECT id FROM dispatch_requests
+                               WHERE agent_id = {agentId} AND state = 'pending'
+                               ORDER BY priority, id
+                               FOR UPDATE SKIP LOCKED)
+                RETURNING *
+                """)
+            : db.DispatchRequests.FromSql($"""
+                UPDATE dispatch_requests
+                   SET state = 'claimed', owner = {nodeId}, lease_until = {lease}, turn_id = {turnId}, updated_at = {now}
+                 WHERE agent_id = {agentId} AND state = 'pending'
+                RETURNING *
+                """);
+        var list = await rows.AsNoTracking().ToListAsync(ct);
+        // RETURNING gives no order; the prompt lists the agent's new work oldest first.
+        list.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return list;
     }
 
     /// <summary>
@@ -157,22 +163,6 @@ public sealed partial class Claimer(
         if (fromRequests is not null) return fromRequests;
         return await db.Tasks.Where(t => t.AssigneeId == agentId && t.Status == TaskState.InProgress)
             .OrderByDescending(t => t.StartedAt).Select(t => (long?)t.Id).FirstOrDefaultAsync(ct);
-    }
-
-    internal static DbCommand Command(AppDbContext db, IDbContextTransaction? tx, string sql)
-    {
-        var cmd = db.Database.GetDbConnection().CreateCommand();
-        cmd.CommandText = sql;
-        cmd.Transaction = tx?.GetDbTransaction();
-        return cmd;
-    }
-
-    internal static void Add(DbCommand cmd, string name, object? value)
-    {
-        var p = cmd.CreateParameter();
-        p.ParameterName = name;
-        p.Value = value ?? DBNull.Value;
-        cmd.Parameters.Add(p);
     }
 
     internal static bool IsUniqueViolation(DbUpdateException ex) => ex.InnerException switch

@@ -33,7 +33,8 @@ public sealed partial class Dispatcher(
         var o = options.Value;
         var free = o.MaxConcurrentAgents - local.Count;
         if (free <= 0) return false;
-        var candidates = await claimer.CandidatesAsync(free + 64, ct);
+        var max = free + 64;
+        var candidates = await claimer.CandidatesAsync(max, ct);
         var started = 0;
         var blockedTeams = new HashSet<Guid>();
         foreach (var c in candidates)
@@ -59,7 +60,10 @@ public sealed partial class Dispatcher(
                     break;
             }
         }
-        return started > 0;
+        // Look again at once only when the list was cut short and this pass made progress with slots left.
+        // Anything that arrived during the pass rang the doorbell, so the wait returns at once anyway; an extra
+        // query after every claim would only compete with the turn that just started.
+        return candidates.Count >= max && started > 0 && started < free;
     }
 
     protected override Task WaitAsync(CancellationToken ct) => doorbell.WaitAsync(options.Value.Poll, ct);
