@@ -1,4 +1,4 @@
-using System.Net;
+using Entourage.Server.Security;
 using Microsoft.AspNetCore.Http.Json;
 
 namespace Entourage.Server.Hosting;
@@ -19,6 +19,7 @@ public static class HostingRegistration
         services.AddExceptionHandler<ProblemDetailsMapping>();
         services.AddOpenApi();
         services.AddHealthChecks();
+        services.AddEntourageSecurity(config);
         return services;
     }
 
@@ -26,21 +27,9 @@ public static class HostingRegistration
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        if (ListensOnLoopbackOnly(app)) app.UseMiddleware<LoopbackGuard>();
+        app.UseEntourageSecurity();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealthChecks("/health");
         return app;
-    }
-
-    /// <summary>True unless a configured URL binds a non-loopback address (then API keys apply, issue #9).</summary>
-    public static bool ListensOnLoopbackOnly(WebApplication app)
-    {
-        var urls = (app.Configuration["urls"] ?? EntourageApp.DefaultUrl).Split(';', StringSplitOptions.RemoveEmptyEntries);
-        return urls.All(u =>
-        {
-            var host = u.Replace("://*", "://wildcard", StringComparison.Ordinal).Replace("://+", "://wildcard", StringComparison.Ordinal);
-            if (!Uri.TryCreate(host, UriKind.Absolute, out var uri)) return false;
-            return uri.Host == "localhost" || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
-        });
     }
 }

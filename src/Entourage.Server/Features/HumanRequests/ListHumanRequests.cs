@@ -14,7 +14,7 @@ namespace Entourage.Server.Features.HumanRequests;
 public static class ListHumanRequests
 {
     public static async Task<Ok<List<HumanRequestDto>>> Handle(AppDbContext db, CancellationToken ct,
-        string? team_id = null, string? status = null, Guid? agent_id = null, long? task_id = null, int? limit = null)
+        string? team_id = null, string? status = null, Guid? agent_id = null, long? task_id = null, int? limit = null, Security.RequestCaller? caller = null)
     {
         var errors = new ValidationErrors();
         HumanRequestStatus? wanted = null;
@@ -27,6 +27,8 @@ public static class ListHumanRequests
         errors.ThrowIfAny();
 
         var q = db.HumanRequests.AsQueryable();
+        // Across teams an org key sees its org's requests, an agent token its team's (issue #9).
+        if (caller?.VisibleTeamIds(db) is { } visible) q = q.Where(h => visible.Contains(h.TeamId));
         if (team_id is not null)
         {
             var team = await TeamEndpoints.FindAsync(db, team_id, ct);

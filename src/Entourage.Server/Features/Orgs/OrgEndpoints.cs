@@ -17,8 +17,10 @@ public static partial class OrgEndpoints
         g.MapPost("/", Create);
     }
 
-    private static async Task<Ok<List<OrgDto>>> List(AppDbContext db, CancellationToken ct) =>
-        TypedResults.Ok(await db.Orgs.OrderBy(o => o.CreatedAt).Select(o => new OrgDto(o.Id, o.Name, o.Slug, o.CreatedAt)).ToListAsync(ct));
+    // An org key or agent token sees only its own org (issue #9).
+    private static async Task<Ok<List<OrgDto>>> List(AppDbContext db, Security.RequestCaller caller, CancellationToken ct) =>
+        TypedResults.Ok(await db.Orgs.Where(o => caller.Unrestricted || o.Id == caller.OrgId)
+            .OrderBy(o => o.CreatedAt).Select(o => new OrgDto(o.Id, o.Name, o.Slug, o.CreatedAt)).ToListAsync(ct));
 
     private static async Task<Created<OrgDto>> Create(CreateOrgRequest body, AppDbContext db, TimeProvider clock, CancellationToken ct)
     {

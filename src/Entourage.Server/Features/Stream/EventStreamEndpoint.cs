@@ -21,7 +21,8 @@ public static class EventStreamEndpoint
             .WithTags("Events")
             .WithSummary("Live change events (text/event-stream), optionally only one team's.");
 
-    private static async Task<IResult> Handle(string? team_id, AppDbContext db, ChangeFeed feed, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> Handle(string? team_id, AppDbContext db, ChangeFeed feed, TimeProvider clock, Security.RequestCaller caller,
+        Microsoft.EntityFrameworkCore.IDbContextFactory<AppDbContext> factory, CancellationToken ct)
     {
         Guid? teamId = null;
         if (team_id is not null)
@@ -31,11 +32,12 @@ public static class EventStreamEndpoint
             teamId = (await TeamEndpoints.FindAsync(db, team_id.Trim(), ct)).Id;
         }
         var subscription = feed.Subscribe();
-        return TypedResults.ServerSentEvents(ReadAsync(subscription, teamId, feed.LastSeq, clock, ct));
+        var visible = new Security.VisibleTeams(caller, factory);
+        return TypedResults.ServerSentEvents(ReadAsync(subscription, teamId, visible, feed.LastSeq, clock, ct));
     }
 
     private static async IAsyncEnumerable<SseItem<ChangeEventDto>> ReadAsync(
-        ChangeFeed.Subscription subscription, Guid? teamId, long startSeq, TimeProvider clock, [EnumeratorCancellation] CancellationToken ct)
+        ChangeFeed.Subscription subscription, Guid? teamId, Security.VisibleTeams visible, long startSeq, TimeProvider clock, [EnumeratorCancellation] CancellationToken ct)
     {
         using (subscription)
         {
@@ -56,6 +58,7 @@ public static class EventStreamEndpoint
                 while (reader.TryRead(out var e))
                 {
                     if (teamId is not null && e.TeamId != teamId) continue;
+                    if (!await visible.ContainsAsync(e.TeamId, ct)) continue; // an org key sees its org, an agent token its team
                     yield return new SseItem<ChangeEventDto>(new ChangeEventDto(e.Kind, e.Id, e.TeamId, e.Op, e.Seq, e.At), e.Kind)
                     {
                         EventId = e.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture),
