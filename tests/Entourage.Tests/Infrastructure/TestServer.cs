@@ -25,6 +25,10 @@ public sealed class TestServer : IAsyncDisposable
     public HttpClient Http { get; }
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>Every endpoint the app maps (REST, MCP, dashboard, hub, static assets, OpenAPI, health).</summary>
+    public IEnumerable<Microsoft.AspNetCore.Http.Endpoint> Endpoints =>
+        ((Microsoft.AspNetCore.Routing.IEndpointRouteBuilder)_app).DataSources.SelectMany(d => d.Endpoints);
+
     private TestServer(WebApplication app, Store store, string dataDir, string? pg)
     {
         _app = app;
@@ -32,12 +36,18 @@ public sealed class TestServer : IAsyncDisposable
         DataDirectory = dataDir;
         _pgConnectionString = pg;
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseUrl = new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("127.0.0.1", "localhost", StringComparison.Ordinal));
+        BaseUrl = new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "localhost", StringComparison.Ordinal)
+            .Replace("127.0.0.1", "localhost", StringComparison.Ordinal));
         Http = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(120) };
     }
 
-    /// <summary>Starts a server. <paramref name="settings"/> are configuration keys ("Dispatch:LeaseSeconds" → "2").</summary>
-    public static async Task<TestServer> StartAsync(Store store, IDictionary<string, string?>? settings = null, string? dataDirectory = null, string? postgresConnectionString = null)
+    /// <summary>
+    /// Starts a server. <paramref name="settings"/> are configuration keys ("Dispatch:LeaseSeconds" → "2"); "urls" =
+    /// "http://0.0.0.0:0" binds every interface (then every request needs a key). <paramref name="configure"/>
+    /// may add to the builder (e.g. a logging provider).
+    /// </summary>
+    public static async Task<TestServer> StartAsync(Store store, IDictionary<string, string?>? settings = null, string? dataDirectory = null, string? postgresConnectionString = null,
+        Action<WebApplicationBuilder>? configure = null)
     {
         var dataDir = dataDirectory ?? Directory.CreateTempSubdirectory("entourage-test-").FullName;
         string? pg = null;
@@ -55,7 +65,11 @@ public sealed class TestServer : IAsyncDisposable
         if (settings is not null)
             foreach (var (k, v) in settings) config[k] = v;
 
-        var app = EntourageApp.Build([], b => b.Configuration.AddInMemoryCollection(config));
+        var app = EntourageApp.Build([], b =>
+        {
+            b.Configuration.AddInMemoryCollection(config);
+            configure?.Invoke(b);
+        });
         await app.StartAsync();
         return new TestServer(app, store, dataDir, postgresConnectionString is null ? pg : null);
     }
