@@ -139,21 +139,6 @@ public static class AgentClis
         return env;
     }
 
-    /// <summary>
-    /// `codex exec --json` with our MCP server configured exactly as the dispatcher's codex adapter does it (same
-    /// -c settings, token in ENTOURAGE_AGENT_TOKEN), no sandbox (tests run in temp dirs), prompt on stdin.
-    /// </summary>
-    public static Task<Run> CodexAsync(string prompt, string workDir, Uri serverUrl, string token, Uri modelUrl, CancellationToken ct = default)
-    {
-        var env = IsolatedEnvironment(workDir);
-        foreach (var (k, v) in CodexEnvironment(WriteCodexHome(modelUrl))) env[k] = v;
-        env["ENTOURAGE_AGENT_TOKEN"] = token;
-        List<string> args = ["exec", "--json", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", "--model", CodexModel];
-        foreach (var setting in Entourage.Server.Agents.Adapters.CodexAdapter.McpSettings(serverUrl.ToString())) args.AddRange(["-c", setting]);
-        args.Add("-");
-        return RunAsync(Codex, args, workDir, env, stdin: prompt, ct: ct);
-    }
-
     /// <summary>`claude -p` as the dispatcher launches it: MCP config for our /mcp, only our tools plus the given ones.</summary>
     public static Task<Run> ClaudeAsync(string prompt, string workDir, Uri mcpUrl, string token, Uri modelUrl, CancellationToken ct = default)
     {

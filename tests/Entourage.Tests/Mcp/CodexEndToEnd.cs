@@ -51,9 +51,24 @@ public abstract partial class CodexEndToEndContract(Store store)
             };
         });
 
+        var codexHome = AgentClis.WriteCodexHome(model.BaseUrl);
+        try
+        {
+            await RunEngineerTurnAsync(server, repo, team, model, codexHome, toolResults, ct);
+        }
+        finally
+        {
+            // Codex keeps its sessions and state databases there (about a megabyte a run).
+            try { Directory.Delete(codexHome, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private static async Task RunEngineerTurnAsync(TestServer server, string repo, Guid team, ScriptedModelServer model, string codexHome,
+        System.Collections.Concurrent.ConcurrentDictionary<string, string> toolResults, CancellationToken ct)
+    {
         // The server passes only allow-listed variables to agents; config.env is the per-agent way to add more.
         var env = new JsonObject();
-        foreach (var (k, v) in AgentClis.CodexEnvironment(AgentClis.WriteCodexHome(model.BaseUrl))) env[k] = v;
+        foreach (var (k, v) in AgentClis.CodexEnvironment(codexHome)) env[k] = v;
         var engineer = await server.PostJsonAsync($"/api/v1/teams/{team}/agents", new JsonObject
         {
             ["name"] = "eng-codex", ["role"] = "engineer", ["model"] = AgentClis.CodexModel, ["adapter"] = "codex",
