@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Net;
+using System.Text.Json;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -64,30 +66,75 @@ public static class StdioBridge
     // a long wait must not hold up a tools/list or a cancellation sent meanwhile.
     private static async Task PumpUpAsync(ITransport local, ITransport remote, CancellationToken ct)
     {
-        var inFlight = new List<Task>();
-        await foreach (var message in local.MessageReader.ReadAllAsync(ct))
-        {
-            inFlight.RemoveAll(t => t.IsCompleted);
-            inFlight.Add(ForwardAsync(message, local, remote, ct));
-        }
-        await Task.WhenAll(inFlight);
-    }
-
-    private static async Task ForwardAsync(JsonRpcMessage message, ITransport local, ITransport remote, CancellationToken ct)
-    {
+        var inFlight = new ConcurrentDictionary<RequestId, CancellationTokenSource>();
+        var sends = new List<Task>();
         try
         {
-            await remote.SendMessageAsync(message, ct);
+            await foreach (var message in local.MessageReader.ReadAllAsync(ct))
+            {
+                sends.RemoveAll(t => t.IsCompleted);
+                // The server is stateless: a notifications/cancelled POSTed separately reaches no running call.
+                // Aborting the HTTP request that carries the call is what stops it there (and frees the wait).
+                if (CancelledRequestId(message) is { } cancelled && inFlight.TryRemove(cancelled, out var abort))
+                    await TryCancelAsync(abort);
+                sends.Add(ForwardAsync(message, local, remote, inFlight, ct));
+            }
+        }
+        finally
+        {
+            // stdin ended: the client is gone and nobody is left to read an answer, so stop every call at once
+            // rather than keep the process alive for an hour-long wait.
+            foreach (var abort in inFlight.Values) await TryCancelAsync(abort);
+            await Task.WhenAll(sends);
+        }
+    }
+
+    private static async Task ForwardAsync(JsonRpcMessage message, ITransport local, ITransport remote,
+        ConcurrentDictionary<RequestId, CancellationTokenSource> inFlight, CancellationToken ct)
+    {
+        var request = message as JsonRpcRequest;
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (request is not null) inFlight[request.Id] = abort;
+        try
+        {
+            await remote.SendMessageAsync(message, abort.Token);
+        }
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        {
+            // Cancelled by the client (it expects no answer) or the bridge is stopping.
         }
         catch (Exception ex) when (ex is HttpRequestException or McpException or IOException or InvalidOperationException)
         {
             // A request must always get an answer, or the client hangs: turn the HTTP failure into a JSON-RPC error.
-            if (message is JsonRpcRequest request)
+            if (request is not null && !ct.IsCancellationRequested)
                 await local.SendMessageAsync(new JsonRpcError
                 {
                     Id = request.Id,
                     Error = new JsonRpcErrorDetail { Code = (int)McpErrorCode.InternalError, Message = Explain(ex) },
                 }, ct);
+        }
+        finally
+        {
+            if (request is not null) inFlight.TryRemove(new KeyValuePair<RequestId, CancellationTokenSource>(request.Id, abort));
+        }
+    }
+
+    private static async Task TryCancelAsync(CancellationTokenSource abort)
+    {
+        try { await abort.CancelAsync(); }
+        catch (ObjectDisposedException) { } // the call finished meanwhile
+    }
+
+    private static RequestId? CancelledRequestId(JsonRpcMessage message)
+    {
+        if (message is not JsonRpcNotification { Method: NotificationMethods.CancelledNotification, Params: { } p }) return null;
+        try
+        {
+            return p.Deserialize<CancelledNotificationParams>(McpJsonUtilities.DefaultOptions)?.RequestId;
+        }
+        catch (JsonException)
+        {
+            return null; // malformed: forward it untouched and let the server say so
         }
     }
 

@@ -37,7 +37,7 @@ public sealed class ReviewVerdictCommand : EntourageCommand
         {
             var parts = c.Split(':', 3);
             if (parts.Length < 3 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var line) || line < 1)
-                throw CliException.Usage($"--comment '{c}' must look like src/api.cs:42:Handle the null case.");
+                throw CliException.Usage($"--comment '{c}' must be file:line:text with a line number from 1, e.g. src/api.cs:42:Handle the null case.");
             comments.Add(new ReviewCommentInput(parts[0], line, parts[2]));
         }
         if (_decision == ReviewDecision.RequestChanges && comments.Count == 0 && ctx.Get(_summary) is null)

@@ -30,6 +30,9 @@ public sealed class ServeCommand : EntourageCommand
             await using var app = EntourageApp.Build([.. args]);
             // Ctrl-C (cancelling ct) stops the host gracefully: running turns get their soft-stop time.
             await app.StartAsync(ct);
+            // The real addresses (a port of 0 is resolved only now), so a person or a script knows where to point.
+            var listening = string.Join(", ", app.Urls);
+            ctx.Out.MarkupLine($"Entourage is listening on [bold]{Markup.Escape(listening)}[/]: dashboard /, API /api/v1, MCP /mcp. Ctrl-C stops it.");
             await app.WaitForShutdownAsync(ct);
             return ExitCodes.Ok;
         }
