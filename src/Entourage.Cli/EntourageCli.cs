@@ -10,7 +10,11 @@ public static class EntourageCli
 {
     public static RootCommand BuildRoot(CliEnvironment env)
     {
-        var root = new RootCommand("entourage: run a team of AI coding agents on a git repository.\nExit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 conflict, 5 server unreachable.");
+        var root = new RootCommand(
+            "entourage: run a team of AI coding agents on a git repository.\n" +
+            "Server: --url, $ENTOURAGE_URL or \"url\" in the config file (default http://localhost:8000). Token: $ENTOURAGE_TOKEN or \"token\".\n" +
+            "Team: --team, $ENTOURAGE_TEAM or \"team\". Config file: ~/.config/entourage/config.json ($ENTOURAGE_CONFIG to move it).\n" +
+            "Never prompts when stdin is not a terminal. Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 conflict, 5 server unreachable, 130 Ctrl-C.");
         root.Options.Add(GlobalOptions.Url);
         root.Options.Add(GlobalOptions.Json);
         foreach (var command in Verbs.All(env)) root.Subcommands.Add(command);

@@ -220,6 +220,22 @@ public abstract class StdioBridgeContract(Store store) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Url_and_token_come_from_the_environment_or_the_config_file()
+    {
+        var team = await McpTestTeam.CreateAsync(_server, "platform");
+        await using (var fromEnv = await Bridge.ConnectAsync(null, new Dictionary<string, string?>
+            { ["ENTOURAGE_URL"] = _server.BaseUrl.ToString(), ["ENTOURAGE_AGENT_TOKEN"] = team.EngineerToken }))
+            (await fromEnv.Client.CallOkAsync("get_budget"))["advice"].ShouldNotBeNull();
+
+        // A person's setup: url and token in ~/.config/entourage/config.json, nothing in the environment.
+        var config = Path.Combine(_server.DataDirectory, "config.json");
+        await File.WriteAllTextAsync(config, new JsonObject { ["url"] = _server.BaseUrl.ToString(), ["token"] = team.ManagerToken }.ToJsonString());
+        await using var fromConfig = await Bridge.ConnectAsync(null, new Dictionary<string, string?> { ["ENTOURAGE_CONFIG"] = config });
+        var created = await fromConfig.Client.CallOkAsync("create_task", new { title = "From the config file's token" });
+        created["created_by_agent_id"]!.GetValue<Guid>().ShouldBe(team.ManagerId);
+    }
+
+    [Fact]
     public async Task An_agent_cannot_reach_another_teams_work_through_the_bridge()
     {
         var a = await McpTestTeam.CreateAsync(_server, "team-a");

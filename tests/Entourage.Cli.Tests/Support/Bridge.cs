@@ -34,10 +34,10 @@ public sealed class Bridge : IAsyncDisposable
     }
 
     /// <summary>
-    /// Transport options for `entourage mcp --url <paramref name="url"/>` with the given environment. ENTOURAGE_*
+    /// Transport options for `entourage mcp --url <paramref name="url"/>` (no --url when null) with the given environment. ENTOURAGE_*
     /// variables of the test process are cleared so only what the test passes reaches the bridge.
     /// </summary>
-    public static StdioClientTransportOptions Options(Uri url, IDictionary<string, string?> env, ConcurrentQueue<string> stderr, params string[] extraArgs)
+    public static StdioClientTransportOptions Options(Uri? url, IDictionary<string, string?> env, ConcurrentQueue<string> stderr, params string[] extraArgs)
     {
         var variables = new Dictionary<string, string?>
         {
@@ -52,7 +52,7 @@ public sealed class Bridge : IAsyncDisposable
         {
             Name = "entourage",
             Command = FakeAgents.DotnetHost,
-            Arguments = [CliDll, "mcp", "--url", url.ToString(), .. extraArgs],
+            Arguments = url is null ? [CliDll, "mcp", .. extraArgs] : [CliDll, "mcp", "--url", url.ToString(), .. extraArgs],
             EnvironmentVariables = variables,
             StandardErrorLines = stderr.Enqueue,
             ShutdownTimeout = TimeSpan.FromSeconds(5),
@@ -63,7 +63,7 @@ public sealed class Bridge : IAsyncDisposable
     public static Task<Bridge> ConnectAsync(Uri url, string agentToken) =>
         ConnectAsync(url, new Dictionary<string, string?> { ["ENTOURAGE_AGENT_TOKEN"] = agentToken });
 
-    public static async Task<Bridge> ConnectAsync(Uri url, IDictionary<string, string?> env, params string[] extraArgs)
+    public static async Task<Bridge> ConnectAsync(Uri? url, IDictionary<string, string?> env, params string[] extraArgs)
     {
         var stderr = new ConcurrentQueue<string>();
         var transport = new StdioClientTransport(Options(url, env, stderr, extraArgs));

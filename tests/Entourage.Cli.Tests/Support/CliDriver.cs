@@ -21,6 +21,9 @@ public sealed class CliDriver(Uri? serverUrl, string? workingDirectory = null, I
 {
     public bool InputIsTerminal { get; init; }
 
+    /// <summary>Optional handler under the CLI's HTTP client, e.g. to see the headers it sends.</summary>
+    public HttpMessageHandler? HttpHandler { get; init; }
+
     public async Task<CliResult> RunAsync(params string[] args) => await RunAsync(args, CancellationToken.None);
 
     public async Task<CliResult> RunAsync(string[] args, CancellationToken ct)
@@ -42,6 +45,7 @@ public sealed class CliDriver(Uri? serverUrl, string? workingDirectory = null, I
             GetEnv = name => variables.GetValueOrDefault(name),
             WorkingDirectory = workingDirectory ?? Directory.GetCurrentDirectory(),
             InputIsTerminal = InputIsTerminal,
+            HttpHandler = HttpHandler,
         };
         var full = serverUrl is null ? args : [.. args, "--url", serverUrl.ToString()];
         var exit = await EntourageCli.RunAsync(full, environment, ct);

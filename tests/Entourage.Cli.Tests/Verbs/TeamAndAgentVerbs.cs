@@ -112,6 +112,42 @@ public abstract class TeamAndAgentVerbs(Store store) : IAsyncLifetime
         noTeam.Error.ShouldContain("--team");
     }
 
+    /// <summary>Records the Authorization header of every request, then sends it on to the real server.</summary>
+    private sealed class AuthRecorder() : DelegatingHandler(new SocketsHttpHandler())
+    {
+        public List<string?> Seen { get; } = [];
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+        {
+            Seen.Add(request.Headers.Authorization?.ToString());
+            return base.SendAsync(request, ct);
+        }
+    }
+
+    private async Task<List<string?>> HeadersSentAsync(Uri? url, Dictionary<string, string?> env)
+    {
+        var recorder = new AuthRecorder();
+        var r = await new CliDriver(url, env: env) { HttpHandler = recorder }.RunAsync("org", "list", "--json");
+        r.ExitCode.ShouldBe(0, r.ToString());
+        return recorder.Seen;
+    }
+
+    [Fact]
+    public async Task The_token_comes_from_ENTOURAGE_TOKEN_or_the_config_file_and_url_from_ENTOURAGE_URL()
+    {
+        var config = Path.Combine(_server.DataDirectory, "config.json");
+        await File.WriteAllTextAsync(config, $$"""{"url": "{{_server.BaseUrl}}", "token": "ent_from_config"}""");
+
+        (await HeadersSentAsync(null, new() { ["ENTOURAGE_CONFIG"] = config })).ShouldAllBe(h => h == "Bearer ent_from_config");
+        (await HeadersSentAsync(null, new() { ["ENTOURAGE_CONFIG"] = config, ["ENTOURAGE_TOKEN"] = "ent_from_env" }))
+            .ShouldAllBe(h => h == "Bearer ent_from_env");
+        (await HeadersSentAsync(null, new() { ["ENTOURAGE_URL"] = _server.BaseUrl.ToString() })).ShouldAllBe(h => h == null);
+        // --url wins over ENTOURAGE_URL, which wins over the config file.
+        var down = new Dictionary<string, string?> { ["ENTOURAGE_URL"] = "http://127.0.0.1:1", ["ENTOURAGE_CONFIG"] = config };
+        (await new CliDriver(null, env: down).RunAsync("org", "list")).ExitCode.ShouldBe(ExitCodes.Unreachable);
+        (await new CliDriver(_server.BaseUrl, env: down).RunAsync("org", "list")).ExitCode.ShouldBe(0);
+    }
+
     [Fact]
     public async Task Team_comes_from_ENTOURAGE_TEAM_or_the_config_file()
     {
