@@ -33,7 +33,7 @@ public static class StdioBridge
 
         // A wait_for_task_completion call may legitimately last an hour: no client-side timeout.
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-        await using var httpTransport = new HttpClientTransport(new HttpClientTransportOptions
+        var options = new HttpClientTransportOptions
         {
             Endpoint = McpEndpoint(serverUrl),
             TransportMode = HttpTransportMode.StreamableHttp,
@@ -41,18 +41,22 @@ public static class StdioBridge
             EnableStandaloneGetStream = false,
             AdditionalHeaders = headers,
             Name = "entourage",
-        }, http);
+        };
 
         await using var local = new StreamServerTransport(stdin, stdout, "entourage");
-        await using var remote = await httpTransport.ConnectAsync(ct);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-
-        var upstream = PumpUpAsync(local, remote, stop.Token);
-        var downstream = PumpAsync(remote.MessageReader, local, stop.Token);
-        await Task.WhenAny(upstream, downstream);
-        await stop.CancelAsync();
-        try { await Task.WhenAll(upstream, downstream); }
-        catch (OperationCanceledException) { }
+        await using (var upstream = new UpstreamSessions(options, http, local, stop.Token))
+        {
+            try
+            {
+                // Runs until stdin ends (the client closed it) or ct fires.
+                await PumpUpAsync(local, upstream, stop.Token);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+            }
+            await stop.CancelAsync();
+        }
     }
 
     /// <summary>Accepts "http://host:port", "http://host:port/" or the full ".../mcp" address.</summary>
@@ -64,7 +68,7 @@ public static class StdioBridge
 
     // Client → server. Each message is sent on its own task: over HTTP a send lasts until its reply arrives, and
     // a long wait must not hold up a tools/list or a cancellation sent meanwhile.
-    private static async Task PumpUpAsync(ITransport local, ITransport remote, CancellationToken ct)
+    private static async Task PumpUpAsync(ITransport local, UpstreamSessions upstream, CancellationToken ct)
     {
         var inFlight = new ConcurrentDictionary<RequestId, CancellationTokenSource>();
         var sends = new List<Task>();
@@ -77,7 +81,7 @@ public static class StdioBridge
                 // Aborting the HTTP request that carries the call is what stops it there (and frees the wait).
                 if (CancelledRequestId(message) is { } cancelled && inFlight.TryRemove(cancelled, out var abort))
                     await TryCancelAsync(abort);
-                sends.Add(ForwardAsync(message, local, remote, inFlight, ct));
+                sends.Add(ForwardAsync(message, local, upstream.For(message), inFlight, ct));
             }
         }
         finally
@@ -89,7 +93,7 @@ public static class StdioBridge
         }
     }
 
-    private static async Task ForwardAsync(JsonRpcMessage message, ITransport local, ITransport remote,
+    private static async Task ForwardAsync(JsonRpcMessage message, ITransport local, Task<ITransport> session,
         ConcurrentDictionary<RequestId, CancellationTokenSource> inFlight, CancellationToken ct)
     {
         var request = message as JsonRpcRequest;
@@ -97,6 +101,7 @@ public static class StdioBridge
         if (request is not null) inFlight[request.Id] = abort;
         try
         {
+            var remote = await session;
             await remote.SendMessageAsync(message, abort.Token);
         }
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
@@ -136,12 +141,6 @@ public static class StdioBridge
         {
             return null; // malformed: forward it untouched and let the server say so
         }
-    }
-
-    private static async Task PumpAsync(System.Threading.Channels.ChannelReader<JsonRpcMessage> from, ITransport to, CancellationToken ct)
-    {
-        await foreach (var message in from.ReadAllAsync(ct))
-            await to.SendMessageAsync(message, ct);
     }
 
     private static string Explain(Exception ex) => ex switch

@@ -6,6 +6,7 @@ using Entourage.Tests.Infrastructure;
 using Entourage.Tests.Mcp;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
 
 namespace Entourage.Cli.Tests.Mcp;
 
@@ -49,6 +50,50 @@ public abstract class StdioBridgeContract(Store store) : IAsyncLifetime
             tool.Description.ShouldBe(overHttp[tool.Name].Description);
         }
         tools.Single(t => t.Name == "create_tasks_batch").JsonSchema.ToString().ShouldContain("depends_on_indices");
+    }
+
+    [Fact]
+    public async Task A_client_on_the_classic_initialize_handshake_is_served()
+    {
+        var team = await McpTestTeam.CreateAsync(_server, "platform");
+        var stderr = new ConcurrentQueue<string>();
+        var transport = new StdioClientTransport(Bridge.Options(_server.BaseUrl,
+            new Dictionary<string, string?> { ["ENTOURAGE_AGENT_TOKEN"] = team.EngineerToken }, stderr));
+        await using var client = await McpClient.CreateAsync(transport, new McpClientOptions { ProtocolVersion = "2025-11-25" },
+            cancellationToken: TestContext.Current.CancellationToken);
+        client.NegotiatedProtocolVersion.ShouldBe("2025-11-25");
+        (await client.ListToolsAsync()).Count.ShouldBe(AllTools.Length);
+        (await client.CallOkAsync("get_budget"))["advice"].ShouldNotBeNull();
+    }
+
+    [Fact]
+    public async Task A_client_that_probes_with_server_discover_then_falls_back_to_initialize_is_served()
+    {
+        // What the official client does when its 2026-07-28 probe is slow (5 s) or refused: the same process then
+        // sends a classic initialize. The bridge must not carry the probe's protocol version over to it.
+        var team = await McpTestTeam.CreateAsync(_server, "platform");
+        var stderr = new ConcurrentQueue<string>();
+        await using var raw = await new StdioClientTransport(Bridge.Options(_server.BaseUrl,
+            new Dictionary<string, string?> { ["ENTOURAGE_AGENT_TOKEN"] = team.EngineerToken }, stderr)).ConnectAsync(TestContext.Current.CancellationToken);
+
+        async Task<JsonRpcMessageWithId> CallAsync(long id, string method, string paramsJson)
+        {
+            await raw.SendMessageAsync(new JsonRpcRequest { Id = new RequestId(id), Method = method, Params = JsonNode.Parse(paramsJson) },
+                TestContext.Current.CancellationToken);
+            await foreach (var m in raw.MessageReader.ReadAllAsync(TestContext.Current.CancellationToken))
+                if (m is JsonRpcMessageWithId withId && withId.Id == new RequestId(id)) return withId;
+            throw new InvalidOperationException("The bridge closed stdout.");
+        }
+
+        await CallAsync(1, RequestMethods.ServerDiscover, """{"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}""");
+        var init = await CallAsync(2, RequestMethods.Initialize,
+            """{"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "probe-test", "version": "1.0"}}""");
+        init.ShouldBeOfType<JsonRpcResponse>(init is JsonRpcError e ? e.Error.Message : "");
+        ((JsonRpcResponse)init).Result!["protocolVersion"]!.GetValue<string>().ShouldBe("2025-11-25");
+        await raw.SendMessageAsync(new JsonRpcNotification { Method = NotificationMethods.InitializedNotification }, TestContext.Current.CancellationToken);
+        var list = await CallAsync(3, RequestMethods.ToolsList, "{}");
+        list.ShouldBeOfType<JsonRpcResponse>(list is JsonRpcError e2 ? e2.Error.Message : "");
+        ((JsonRpcResponse)list).Result!["tools"]!.AsArray().Count.ShouldBe(AllTools.Length);
     }
 
     [Fact]
