@@ -135,12 +135,16 @@ public abstract class TeamAndAgentVerbs(Store store) : IAsyncLifetime
     [Fact]
     public async Task The_token_comes_from_ENTOURAGE_TOKEN_or_the_config_file_and_url_from_ENTOURAGE_URL()
     {
+        // Real org API keys: the server refuses a bearer it does not know, even on loopback.
+        var org = await _server.DefaultOrgIdAsync();
+        var fromConfig = (await _server.PostJsonAsync($"/api/v1/orgs/{org}/api-keys", """{"name": "config"}"""))["key"]!.GetValue<string>();
+        var fromEnv = (await _server.PostJsonAsync($"/api/v1/orgs/{org}/api-keys", """{"name": "env"}"""))["key"]!.GetValue<string>();
         var config = Path.Combine(_server.DataDirectory, "config.json");
-        await File.WriteAllTextAsync(config, $$"""{"url": "{{_server.BaseUrl}}", "token": "ent_from_config"}""");
+        await File.WriteAllTextAsync(config, $$"""{"url": "{{_server.BaseUrl}}", "token": "{{fromConfig}}"}""");
 
-        (await HeadersSentAsync(null, new() { ["ENTOURAGE_CONFIG"] = config })).ShouldAllBe(h => h == "Bearer ent_from_config");
-        (await HeadersSentAsync(null, new() { ["ENTOURAGE_CONFIG"] = config, ["ENTOURAGE_TOKEN"] = "ent_from_env" }))
-            .ShouldAllBe(h => h == "Bearer ent_from_env");
+        (await HeadersSentAsync(null, new() { ["ENTOURAGE_CONFIG"] = config })).ShouldAllBe(h => h == "Bearer " + fromConfig);
+        (await HeadersSentAsync(null, new() { ["ENTOURAGE_CONFIG"] = config, ["ENTOURAGE_TOKEN"] = fromEnv }))
+            .ShouldAllBe(h => h == "Bearer " + fromEnv);
         (await HeadersSentAsync(null, new() { ["ENTOURAGE_URL"] = _server.BaseUrl.ToString() })).ShouldAllBe(h => h == null);
         // --url wins over ENTOURAGE_URL, which wins over the config file.
         var down = new Dictionary<string, string?> { ["ENTOURAGE_URL"] = "http://127.0.0.1:1", ["ENTOURAGE_CONFIG"] = config };
