@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Entourage.Server.Storage;
 using Entourage.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Client;
 
@@ -77,7 +78,12 @@ public abstract class McpToolsContract(Store store) : IAsyncLifetime
         review["state"]!.GetValue<string>().ShouldBe("pending");
         (await engineer.CallOkAsync("get_task", new { task_id = ids[0] }))["status"]!.GetValue<string>().ShouldBe("in_review");
         (await engineer.CallOkAsync("get_review_feedback", new { task_id = ids[0] }))["id"]!.GetValue<long>().ShouldBe(review["id"]!.GetValue<long>());
-        await manager.CallOkAsync("update_task_status", new { task_id = ids[0], status = "done", reason = "approved" });
+        // The team requires review (the default): done comes from an approval and the merge, not from an agent.
+        (await manager.CallErrorAsync("update_task_status", new { task_id = ids[0], status = "done", reason = "approved" }))
+            .ShouldContain("reviewer approves it");
+        await _server.PostJsonAsync($"/api/v1/reviews/{review["id"]}/approve", """{"body": "LGTM"}""");
+        await Dispatch.DispatchHarness.WaitUntilAsync(_server, db => db.Tasks.AnyAsync(t => t.Id == ids[0] && t.Status == Entourage.Client.Contracts.TaskState.Done),
+            $"task {ids[0]} merged (no repository: approval completes it)", TimeSpan.FromSeconds(60));
 
         var events = await manager.CallOkAsync("get_task_events", new { task_id = ids[0] });
         var kinds = events.AsArray().Select(e => e!["kind"]!.GetValue<string>()).ToList();

@@ -51,6 +51,7 @@ public static class ChangeTaskStatus
                 $"Task {task.Id} is {EnumNames.ToSnake(from)} and cannot move to {EnumNames.ToSnake(to)}. Allowed next states: {TaskRules.Describe(allowed)}.",
                 new Dictionary<string, object?> { ["current_status"] = EnumNames.ToSnake(from), ["allowed"] = allowed.Select(s => EnumNames.ToSnake(s)).ToArray() });
         }
+        await ChangeTaskStatusReviewGate.EnsureAllowedAsync(db, task, to, actor, ct);
         if (to == TaskState.InProgress) await EnsureDependenciesDoneAsync(db, task.Id, ct);
 
         task.Status = to;

@@ -63,7 +63,9 @@ public sealed class TaskTools
     [McpServerTool(Name = "update_task_status")]
     [Description("Moves a task of your team through its states: todo → in_progress (only when every dependency is done) → " +
                  "in_review → done; failed (give a reason: what blocked you) and cancelled from any open state; failed → todo " +
-                 "retries. Prefer request_review over setting in_review yourself. If the move is not allowed the error " +
+                 "retries. Prefer request_review over setting in_review yourself. When the team requires review (the default), " +
+                 "done is not yours to set: request_review, and the task is done once a reviewer approves and the merge lands it. " +
+                 "If the move is not allowed the error " +
                  "lists the allowed next states, or which tasks block this one.")]
     public static async Task<TaskDto> UpdateTaskStatus(McpCaller caller, AppDbContext db, TimeProvider clock,
         [Description("The task id.")] long task_id,
