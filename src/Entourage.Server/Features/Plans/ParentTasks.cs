@@ -54,6 +54,8 @@ public static class ParentTasks
         sb.Append(completed
             ? "\nSummarise the feature for the team and the person who asked (what landed, anything left to follow up)."
             : "\nDecide: retry the failed tasks (status todo), replace them with new tasks, or mark the feature failed with the reason.");
-        await AgentNotice.AddAsync(db, parent.TeamId, manager.Id, "entourage", parent.Id, sb.ToString(), DispatchReason.Message, now, ct);
+        // A manager waiting on exactly these children learns of them from its wait: the summary goes to its inbox only.
+        var wake = DagEffects.SettledWaitCovers(db, manager.Id, children.Select(c => c.Id).ToList(), now) ? (DispatchReason?)null : DispatchReason.Message;
+        await AgentNotice.AddAsync(db, parent.TeamId, manager.Id, "entourage", parent.Id, sb.ToString(), wake, now, ct);
     }
 }

@@ -72,9 +72,21 @@ public static class DagEffects
             }
         }
 
+        if (to.IsTerminal()) await RetireReadyWakeUpsAsync(db, task.Id, now, ct);
         if (to.IsTerminal()) await CompleteSettledWaitsAsync(db, task.TeamId, now, ct);
         if (to.IsTerminal()) await Plans.ParentTasks.AfterChildSettledAsync(db, task, to, actor, now, ct);
     }
+
+    /// <summary>
+    /// A finished task is no longer ready: a task_ready wake-up still pending for it would start a turn with nothing
+    /// to do. It happens when a task is assigned to the agent whose running turn already works on it (a manager woken
+    /// to assign a new feature, then given it), and that turn sees the task through. A retried task is enqueued anew.
+    /// </summary>
+    private static Task RetireReadyWakeUpsAsync(AppDbContext db, long taskId, DateTime now, CancellationToken ct) =>
+        // One conditional statement in the caller's transaction: a request a dispatcher claims meanwhile is left alone.
+        db.DispatchRequests
+            .Where(r => r.TaskId == taskId && r.Reason == DispatchReason.TaskReady && r.State == DispatchState.Pending)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.State, DispatchState.Done).SetProperty(r => r.UpdatedAt, now), ct);
 
     private static Task<bool> HasUnfinishedDependencyAsync(AppDbContext db, long taskId, CancellationToken ct) =>
         (from d in db.TaskDependencies
@@ -98,6 +110,16 @@ public static class DagEffects
             DispatchRequests.Enqueue(db, wait.TeamId, wait.AgentId, DispatchReason.WaitComplete, now, reference: wait.Id.ToString());
         }
     }
+
+    /// <summary>
+    /// True when a wait of <paramref name="agentId"/> settled in this unit of work (<see cref="CompleteSettledWaitsAsync"/>,
+    /// same <paramref name="now"/>) and covers every one of <paramref name="taskIds"/>. That wait already tells the agent
+    /// about those tasks: in the tool call's result if the agent is still waiting in its turn (the call then retires
+    /// the wait's wake-up), or by the wait's own wait_complete wake-up if its call was cut off. So a notice about those
+    /// tasks (a parent's summary request) must not add a wake-up of its own: that was a second, pointless manager turn.
+    /// </summary>
+    public static bool SettledWaitCovers(AppDbContext db, Guid agentId, IReadOnlyCollection<long> taskIds, DateTime now) =>
+        db.TaskWaits.Local.Any(w => w.AgentId == agentId && w.CompletedAt == now && ParseIds(w.TaskIdsJson) is var ids && taskIds.All(ids.Contains));
 
     public static List<long> ParseIds(string json)
     {
