@@ -23,7 +23,7 @@ public sealed partial class Dispatcher(
     IDbContextFactory<AppDbContext> factory,
     IOptions<DispatchOptions> options,
     TimeProvider clock,
-    ILogger<Dispatcher> logger) : LoopService(logger, clock)
+    ILogger<Dispatcher> logger) : LoopService(logger, clock), IHostedLifecycleService
 {
     /// <summary>Teams found over budget, with the UTC day, so the human request is written once per day.</summary>
     private readonly Dictionary<Guid, DateOnly> _budgetNoticed = [];
@@ -105,9 +105,21 @@ public sealed partial class Dispatcher(
         LogOverBudget(logger, teamId, reason);
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    // Soft shutdown drains in StoppingAsync, which the host runs before it stops any hosted service: the web
+    // server is still up, so agents finishing their turn can still call the API (report done, send messages).
+    Task IHostedLifecycleService.StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedLifecycleService.StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedLifecycleService.StoppingAsync(CancellationToken cancellationToken) => DrainAsync(cancellationToken);
+
+    Task IHostedLifecycleService.StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override Task StopAsync(CancellationToken cancellationToken) => DrainAsync(cancellationToken);
+
+    /// <summary>Stops claiming, lets running turns finish for a while, then kills the rest and releases their work.</summary>
+    private async Task DrainAsync(CancellationToken cancellationToken)
     {
-        // Stop claiming first, then let running turns finish for a while.
         await base.StopAsync(cancellationToken);
         var running = local.All;
         if (running.Count == 0) return;
