@@ -2,8 +2,6 @@ using System.Text.Json.Nodes;
 using Entourage.Client.Contracts;
 using Entourage.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using static Entourage.Tests.Dispatch.DispatchHarness;
 
 namespace Entourage.Tests.Dispatch;
@@ -73,36 +71,6 @@ public abstract class ShutdownContract(Store store) : IAsyncLifetime
         var team = await DispatchHarness.CreateTeamAsync(_server!);
         await DispatchHarnessExtras.PatchSettingsAsync(_server!, team, """{"require_review": false}""");
         return team;
-    }
-
-    [Fact]
-    public async Task A_turn_that_finishes_within_the_timeout_completes_normally_on_shutdown()
-    {
-        // Within the host's own 30 s stop budget.
-        await StartAsync(shutdownSeconds: 20);
-        var team = await CreateTeamAsync();
-        var started = Path.Combine(_dir, "started");
-        // Blocks until the shutdown has begun, then exits normally.
-        var agent = await AddTreeAgentAsync(team, Script(Step("touch", new { path = started }), Step("wait_file", new { path = Gate })));
-        var task = await AddReadyTaskAsync(_server!, team, agent, "Finish during shutdown");
-        await WaitUntilAsync(_server!, db => db.Turns.AnyAsync(t => t.AgentId == agent && t.State == TurnState.Running), "the turn to start");
-        await WaitForFileAsync(started);
-
-        var lifetime = _server!.Services.GetRequiredService<IHostApplicationLifetime>();
-        var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var reg = lifetime.ApplicationStopping.Register(() => stopping.TrySetResult());
-        var stop = StopAsync();
-        await stopping.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        await File.WriteAllTextAsync(Gate, "go");
-        await stop;
-
-        await StartAsync(shutdownSeconds: 20, dispatch: false);
-        await using var db = Db(_server!);
-        var turn = await db.Turns.SingleAsync(t => t.AgentId == agent);
-        turn.State.ShouldBe(TurnState.Succeeded, turn.Error);
-        turn.ExitCode.ShouldBe(0);
-        (await db.Tasks.SingleAsync(t => t.Id == task)).Status.ShouldBe(TaskState.InProgress);
-        (await db.DispatchRequests.Where(d => d.AgentId == agent).Select(d => d.State).ToListAsync()).ShouldAllBe(s => s == DispatchState.Done);
     }
 
     [Fact]
