@@ -85,6 +85,7 @@ public sealed partial class Claimer(
         if (requests.Count == 0) return (ClaimOutcome.NothingPending, null);
 
         var taskId = await PickTaskAsync(db, c.AgentId, requests, ct);
+        requests = await ReleaseOtherReadyTasksAsync(db, c.AgentId, taskId, requests, ct);
         var (token, hash, _) = TurnTokens.Mint();
         var turn = new Turn
         {
@@ -156,6 +157,23 @@ public sealed partial class Claimer(
     /// The task the turn works on: a ready task it was woken for, else a task named by a request, else the task
     /// the agent is already working on (a message about "the endpoint" belongs in that worktree).
     /// </summary>
+    /// <summary>
+    /// An engineer's turn works one task: the ready work of its other tasks goes back to pending for its next turn.
+    /// Consumed by this turn, it would be marked done with it and the other task never dispatched again. The
+    /// manager keeps them all: it assigns every unassigned ready task in one turn.
+    /// </summary>
+    private static async Task<List<DispatchRequest>> ReleaseOtherReadyTasksAsync(AppDbContext db, Guid agentId, long? taskId, List<DispatchRequest> requests, CancellationToken ct)
+    {
+        var others = requests.Where(r => r.Reason == DispatchReason.TaskReady && r.TaskId is not null && r.TaskId != taskId).Select(r => r.Id).ToList();
+        if (others.Count == 0 || !await db.Agents.AnyAsync(a => a.Id == agentId && a.Role != AgentRole.Manager, ct)) return requests;
+        await db.DispatchRequests.Where(d => others.Contains(d.Id)).ExecuteUpdateAsync(s => s
+            .SetProperty(d => d.State, DispatchState.Pending)
+            .SetProperty(d => d.Owner, (string?)null)
+            .SetProperty(d => d.LeaseUntil, (DateTime?)null)
+            .SetProperty(d => d.TurnId, (Guid?)null), ct);
+        return requests.Where(r => !others.Contains(r.Id)).ToList();
+    }
+
     private static async Task<long?> PickTaskAsync(AppDbContext db, Guid agentId, List<DispatchRequest> requests, CancellationToken ct)
     {
         var fromRequests = requests.Where(r => r.Reason == DispatchReason.TaskReady && r.TaskId is not null).Select(r => r.TaskId)
