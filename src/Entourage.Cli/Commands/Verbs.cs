@@ -7,6 +7,7 @@ using Entourage.Cli.Commands.Messages;
 using Entourage.Cli.Commands.Orgs;
 using Entourage.Cli.Commands.Reviews;
 using Entourage.Cli.Commands.Run;
+using Entourage.Cli.Commands.Runner;
 using Entourage.Cli.Commands.Server;
 using Entourage.Cli.Commands.Settings;
 using Entourage.Cli.Commands.Tasks;
@@ -24,6 +25,7 @@ public static class Verbs
         new InitCommand(env),
         new RunCommand(env),
         new ServeCommand(env),
+        new RunnerCommand(env),
         new CommandGroup("org", "Orgs: list, create.", new OrgListCommand(env), new OrgCreateCommand(env)),
         new CommandGroup("team", "Teams: create, list, show, update.",
             new TeamCreateCommand(env), new TeamListCommand(env), new TeamShowCommand(env), new TeamUpdateCommand(env)),

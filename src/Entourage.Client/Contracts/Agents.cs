@@ -15,22 +15,31 @@ public sealed record AgentDto(
     int ActiveTaskCount,
     long? CurrentTaskId,
     DateTime CreatedAt,
-    string? Token = null);
+    string? Token = null,
+    IReadOnlyList<string>? RunnerLabels = null);
 
-/// <summary>POST /teams/{team_id}/agents. <c>config.description</c> says what the agent is good at.</summary>
+/// <summary>
+/// POST /teams/{team_id}/agents. <c>config.description</c> says what the agent is good at; <c>runner_labels</c>
+/// pins the agent to nodes that have all of them (with the team's own labels).
+/// </summary>
 public sealed record CreateAgentRequest(
     string? Name,
     AgentRole? Role = null,
     string? Model = null,
     string? Adapter = null,
-    JsonObject? Config = null);
+    JsonObject? Config = null,
+    IReadOnlyList<string?>? RunnerLabels = null);
 
-/// <summary>PATCH /agents/{agent_id}: only the fields present change; <c>config</c> replaces the whole object.</summary>
+/// <summary>
+/// PATCH /agents/{agent_id}: only the fields present change; <c>config</c> replaces the whole object;
+/// <c>runner_labels: []</c> unpins the agent.
+/// </summary>
 public sealed record UpdateAgentRequest(
     string? Name = null,
     AgentRole? Role = null,
     string? Model = null,
     string? Adapter = null,
-    JsonObject? Config = null);
+    JsonObject? Config = null,
+    IReadOnlyList<string?>? RunnerLabels = null);
 
 public sealed record AgentTokenDto(Guid AgentId, string Token);

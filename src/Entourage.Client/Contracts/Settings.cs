@@ -15,7 +15,7 @@ public sealed record TeamSettingsDto(
     bool RequirePlanApproval,
     string? ManagerPrompt,
     string? EngineerPrompt,
-    string? RunnerLabels,
+    IReadOnlyList<string> RunnerLabels,
     DateTime UpdatedAt);
 
 /// <summary>
@@ -31,4 +31,4 @@ public sealed record UpdateTeamSettingsRequest(
     bool? RequirePlanApproval = null,
     string? ManagerPrompt = null,
     string? EngineerPrompt = null,
-    string? RunnerLabels = null);
+    IReadOnlyList<string?>? RunnerLabels = null);

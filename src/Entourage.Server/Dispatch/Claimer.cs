@@ -15,7 +15,7 @@ public sealed record ClaimCandidate(Guid AgentId, Guid TeamId, string Adapter = 
 /// <summary>A turn this node just started: its row, the requests it took, and its plaintext per-turn token.</summary>
 public sealed record ClaimedTurn(Turn Turn, IReadOnlyList<DispatchRequest> Requests, string Token);
 
-public enum ClaimOutcome { Claimed, NothingPending, AgentBusy, TeamAtConcurrencyLimit, TeamOverBudget }
+public enum ClaimOutcome { Claimed, NothingPending, AgentBusy, TeamAtConcurrencyLimit, TeamOverBudget, GlobalAtConcurrencyLimit }
 
 /// <summary>
 /// Starts turns (DESIGN §4). Per agent, one transaction: re-check the team's limits (under the team's lock on
@@ -31,6 +31,12 @@ public sealed partial class Claimer(
     TimeProvider clock,
     ILogger<Claimer> logger)
 {
+    /// <summary>Advisory lock key of the cluster-wide limit (any constant distinct from the per-team keys' usual values).</summary>
+    private const long GlobalLimitLockKey = 0x456E746F75726167; // "Entourag"
+
+    /// <summary>The labels this node offers; placement (issue #10) only lets it claim agents pinned to a subset of them.</summary>
+    private readonly HashSet<string> _labels = [.. Runners.NodeLabels.Parse(Runners.NodeLabels.FromConfig(options.Value.Labels))];
+
     /// <summary>
     /// Agents with pending requests and no running turn, oldest work first (lower priority value first), with the
     /// agent's adapter, in one query: the dispatcher runs it on every wake-up.
@@ -38,17 +44,23 @@ public sealed partial class Claimer(
     public async Task<List<ClaimCandidate>> CandidatesAsync(int max, CancellationToken ct)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
+        // Placement: a node without labels never sees pinned agents (so they cannot crowd out its window).
+        var unpinnedOnly = _labels.Count == 0;
         var pending = db.DispatchRequests
             .Where(d => d.State == DispatchState.Pending && !db.Turns.Any(t => t.AgentId == d.AgentId && t.State == TurnState.Running))
+            .Where(d => !unpinnedOnly || db.Agents.Any(a => a.Id == d.AgentId && a.RunnerLabels == null && db.Teams.Any(t => t.Id == a.TeamId && t.RunnerLabels == null)))
             .GroupBy(d => new { d.AgentId, d.TeamId })
             .Select(g => new { g.Key.AgentId, g.Key.TeamId, Priority = g.Min(x => x.Priority), First = g.Min(x => x.Id) });
         // The inner join drops requests of a deleted agent: they can never run.
         var rows = await (from p in pending
                           join a in db.Agents on p.AgentId equals a.Id
+                          join t in db.Teams on p.TeamId equals t.Id
                           orderby p.Priority, p.First
-                          select new { p.AgentId, p.TeamId, a.Adapter, a.ConfigJson })
+                          select new { p.AgentId, p.TeamId, a.Adapter, a.ConfigJson, AgentLabels = a.RunnerLabels, TeamLabels = t.RunnerLabels })
             .Take(max).AsNoTracking().ToListAsync(ct);
-        return rows.Select(r => new ClaimCandidate(r.AgentId, r.TeamId, r.Adapter, r.ConfigJson)).ToList();
+        // A labelled node also sees pinned agents: only those whose labels it has all of.
+        return rows.Where(r => unpinnedOnly || Runners.NodeLabels.Satisfies(_labels, Runners.NodeLabels.Required(r.TeamLabels, r.AgentLabels)))
+            .Select(r => new ClaimCandidate(r.AgentId, r.TeamId, r.Adapter, r.ConfigJson)).ToList();
     }
 
     /// <summary>
@@ -75,6 +87,14 @@ public sealed partial class Claimer(
         if (gate.MaxConcurrentAgents is { } limit && gate.Running >= limit) return (ClaimOutcome.TeamAtConcurrencyLimit, null);
         if (gate.DailyCostLimitUsd is { } cap && gate.Spent >= cap) return (ClaimOutcome.TeamOverBudget, null);
         if (gate.AgentBusy) return (ClaimOutcome.AgentBusy, null);
+        if (options.Value.GlobalMaxConcurrentAgents is { } global)
+        {
+            // The cluster-wide limit: one lock for every node's claims (taken after the team's, always in that
+            // order), so two nodes cannot both take the last slot. Only paid for when the limit is configured.
+            if (db.IsPostgres) await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({GlobalLimitLockKey})", ct);
+            if (await db.Turns.CountAsync(t => t.State == TurnState.Running, ct) >= global)
+                return (ClaimOutcome.GlobalAtConcurrencyLimit, null);
+        }
 
         // The start time is read under the lock: a turn that ended before this claim could take its slot has an
         // earlier end time, so start/end times never show more turns at once than the limit allowed.

@@ -6,8 +6,21 @@ public sealed class DispatchOptions
     /// <summary>Fallback poll when no doorbell rings (a missed NOTIFY, a dropped LISTEN connection).</summary>
     public double PollSeconds { get; set; } = 2;
 
-    /// <summary>Global semaphore: turns this node runs at once.</summary>
+    /// <summary>This node's semaphore: turns it runs at once (a runner's --concurrency).</summary>
     public int MaxConcurrentAgents { get; set; } = 32;
+
+    /// <summary>
+    /// Cluster-wide cap on running turns over all nodes sharing the database, checked in the claim under one
+    /// advisory lock (PostgreSQL). Null: only each node's own <see cref="MaxConcurrentAgents"/> applies. Give every
+    /// node the same value.
+    /// </summary>
+    public int? GlobalMaxConcurrentAgents { get; set; }
+
+    /// <summary>server | runner: what this node is, shown by GET /nodes.</summary>
+    public string Role { get; set; } = "server";
+
+    /// <summary>Comma-separated labels this node offers ("gpu,eu-west"); work pinned by runner_labels needs all of them.</summary>
+    public string? Labels { get; set; }
 
     public double HeartbeatSeconds { get; set; } = 10;
 
@@ -29,7 +42,7 @@ public sealed class DispatchOptions
     /// <summary>URL agents use to reach this server (ENTOURAGE_URL, MCP config). Default: the first bound address.</summary>
     public string? ServerUrl { get; set; }
 
-    /// <summary>Switch the dispatcher off on this node (an API-only node).</summary>
+    /// <summary>Switch the dispatcher off on this node (an API-only node; `--no-local-agents` when runners do the work).</summary>
     public bool Enabled { get; set; } = true;
 
     /// <summary>USD per million tokens by model, for CLIs that report tokens but not cost (Codex).</summary>

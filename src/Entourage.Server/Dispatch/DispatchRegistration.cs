@@ -15,6 +15,7 @@ public static class DispatchRegistration
         services.AddSingleton<ServerAddress>();
         services.AddSingleton<Claimer>();
         services.AddSingleton<TurnCompletion>();
+        services.AddSingleton<Runners.TurnWorkspace>();
         services.AddSingleton<TurnPreparation>();
         services.AddSingleton<TurnRunner>();
 

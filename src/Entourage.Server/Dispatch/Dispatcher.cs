@@ -54,6 +54,9 @@ public sealed partial class Dispatcher(
                 case ClaimOutcome.TeamAtConcurrencyLimit:
                     blockedTeams.Add(c.TeamId);
                     break;
+                case ClaimOutcome.GlobalAtConcurrencyLimit:
+                    // Every node is full together: a turn ending anywhere rings the doorbell (turn-end NOTIFY).
+                    return started > 0;
                 case ClaimOutcome.TeamOverBudget:
                     blockedTeams.Add(c.TeamId);
                     await NoticeOverBudgetAsync(c.TeamId, ct);

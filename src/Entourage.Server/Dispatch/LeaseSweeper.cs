@@ -95,18 +95,39 @@ public sealed partial class LeaseSweeper(
             db.Nodes.Add(new Node
             {
                 Id = node.Id,
-                Role = "server",
+                Role = o.Role,
+                Labels = Runners.NodeLabels.FromConfig(o.Labels),
                 Host = Environment.MachineName,
-                Version = typeof(LeaseSweeper).Assembly.GetName().Version?.ToString(),
-                MaxConcurrentTurns = o.MaxConcurrentAgents,
+                Version = NodeIdentity.Version,
+                MaxConcurrentTurns = o.Enabled ? o.MaxConcurrentAgents : 0,
                 StartedAt = _startedAt,
                 HeartbeatAt = now,
             });
             await db.SaveChangesAsync(ct);
         }
         var silentSince = now - o.Lease;
-        await db.Nodes.Where(x => !x.Lost && x.HeartbeatAt < silentSince).ExecuteUpdateAsync(s => s.SetProperty(x => x.Lost, true), ct);
+        await db.Nodes.Where(x => !x.Lost && x.StoppedAt == null && x.HeartbeatAt < silentSince).ExecuteUpdateAsync(s => s.SetProperty(x => x.Lost, true), ct);
     }
+
+    /// <summary>A clean stop says so (the dispatcher, stopped before this, already released its turns).</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            await using var db = await factory.CreateDbContextAsync(cancellationToken);
+            var now = Clock.GetUtcNow().UtcDateTime;
+            await db.Nodes.Where(x => x.Id == node.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.StoppedAt, now).SetProperty(x => x.HeartbeatAt, now), cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The database is gone too: the node will show lost instead of stopped, which is still true enough.
+            LogStopNotRecorded(logger, ex.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record this node's clean stop: {Error}")]
+    private static partial void LogStopNotRecorded(ILogger logger, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Turn {TurnId} of node {Node} lost its lease; its work was returned to pending.")]
     private static partial void LogSwept(ILogger logger, Guid turnId, string node);

@@ -10,8 +10,9 @@ using Microsoft.Extensions.Options;
 
 namespace Entourage.Server.Dispatch;
 
-/// <summary>A turn ready to launch.</summary>
-public sealed record PreparedTurn(LaunchSpec Spec, string WorkingDirectory, string TurnDirectory, string? Model);
+/// <summary>A turn ready to launch; <paramref name="Repository"/> and <paramref name="Branch"/> when it works on a task branch.</summary>
+public sealed record PreparedTurn(LaunchSpec Spec, string WorkingDirectory, string TurnDirectory, string? Model,
+    Runners.TurnRepository? Repository = null, string? Branch = null);
 
 /// <summary>Thrown when a turn cannot be launched (CLI missing, git failure, setup command failed).</summary>
 public sealed class TurnPreparationException(string message) : Exception(message);
@@ -26,6 +27,7 @@ public sealed class TurnPreparation(
     AdapterCatalog catalog,
     IEnumerable<IAgentAdapter> adapters,
     ServerAddress address,
+    Runners.TurnWorkspace workspace,
     IOptions<StorageOptions> storage)
 {
     public async Task<PreparedTurn> PrepareAsync(ClaimedTurn claimed, TurnLogWriter log, CancellationToken ct)
@@ -48,7 +50,7 @@ public sealed class TurnPreparation(
         Directory.CreateDirectory(turnDir);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(turnDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
-        var workDir = await WorkingDirectoryAsync(db, agent, team, task, dataDir, log, ct);
+        var (workDir, repo, branch) = await WorkingDirectoryAsync(db, agent, team, task, dataDir, log, ct);
         await db.Turns.Where(t => t.Id == turn.Id).ExecuteUpdateAsync(s => s.SetProperty(t => t.WorkingDirectory, workDir), ct);
 
         string? resume = null;
@@ -61,20 +63,32 @@ public sealed class TurnPreparation(
         var env = AgentEnvironment.Build(adapter, agent, config, address.Url, claimed.Token, task?.Id, turn.Id, turn.Attempt);
         var ctx = new LaunchContext(agent, config, availability.Executable!, workDir, prompt, address.Url, claimed.Token, turnDir, resume, env);
         var spec = await adapter.BuildAsync(ctx, ct);
-        return new PreparedTurn(spec, workDir, turnDir, agent.Model);
+        return new PreparedTurn(spec, workDir, turnDir, agent.Model, repo, branch);
     }
 
-    private static async Task<string> WorkingDirectoryAsync(AppDbContext db, Agent agent, Team team, TaskItem? task, string dataDir, TurnLogWriter log, CancellationToken ct)
+    private async Task<(string Path, Runners.TurnRepository? Repo, string? Branch)> WorkingDirectoryAsync(
+        AppDbContext db, Agent agent, Team team, TaskItem? task, string dataDir, TurnLogWriter log, CancellationToken ct)
     {
-        if (team.RepoPath is { Length: > 0 } repo && Directory.Exists(repo))
+        Runners.TurnRepository? repository;
+        try
+        {
+            repository = await workspace.RepositoryAsync(team, ct);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new TurnPreparationException("Could not prepare this node's clone of the team's repository: " + ex.Message);
+        }
+        if (repository is { Path: var repo })
         {
             try
             {
                 if (agent.Role == AgentRole.Manager)
-                    return (await Worktrees.EnsureManagerAsync(repo, team.BaseBranch, agent.Name, ct)).Path;
+                    return ((await Worktrees.EnsureManagerAsync(repo, repository.BaseRef, agent.Name, ct)).Path, repository, null);
                 if (task is not null)
                 {
-                    var wt = await Worktrees.EnsureTaskAsync(repo, team.BaseBranch, task.Id, task.Title, ct);
+                    var wt = await Worktrees.EnsureTaskAsync(repo, repository.BaseRef, task.Id, task.Title, ct);
+                    // On a runner the task's previous turn may have run elsewhere: start from what it pushed.
+                    if (repository.OwnClone && !wt.Created && wt.Branch is { } b) await Runners.RunnerClones.CatchUpAsync(wt.Path, b, ct);
                     if (task.WorktreePath != wt.Path || task.Branch != wt.Branch)
                         await db.Tasks.Where(t => t.Id == task.Id).ExecuteUpdateAsync(s => s
                             .SetProperty(t => t.WorktreePath, wt.Path)
@@ -86,7 +100,7 @@ public sealed class TurnPreparation(
                         foreach (var line in output.Split('\n')) log.Append(line);
                         if (code != 0) throw new TurnPreparationException($"The team's setup command exited with {code} in {wt.Path}.");
                     }
-                    return wt.Path;
+                    return (wt.Path, repository, wt.Branch);
                 }
             }
             catch (InvalidOperationException ex)
@@ -96,6 +110,6 @@ public sealed class TurnPreparation(
         }
         var scratch = Path.Combine(dataDir, "agents", agent.Id.ToString("N"));
         Directory.CreateDirectory(scratch);
-        return scratch;
+        return (scratch, null, null);
     }
 }

@@ -19,6 +19,7 @@ public sealed partial class TurnRunner(
     TurnPreparation preparation,
     TurnCompletion completion,
     BudgetGuard budget,
+    Runners.TurnWorkspace workspace,
     IOptions<DispatchOptions> options,
     TimeProvider clock,
     ILogger<TurnRunner> logger)
@@ -32,9 +33,10 @@ public sealed partial class TurnRunner(
         var flusher = log.RunAsync(TimeSpan.FromMilliseconds(Math.Max(20, o.LogFlushMilliseconds)), flushStop.Token);
         TurnOutcome outcome;
         string? turnDir = null;
+        PreparedTurn? prepared = null;
         try
         {
-            var prepared = await preparation.PrepareAsync(claimed, log, local.StopToken);
+            prepared = await preparation.PrepareAsync(claimed, log, local.StopToken);
             turnDir = prepared.TurnDirectory;
             outcome = await RunProcessAsync(turn, prepared, local, log);
         }
@@ -52,6 +54,13 @@ public sealed partial class TurnRunner(
             LogRunFailed(logger, turn.Id, ex);
             log.Append("[entourage] turn failed: " + ex.Message);
             outcome = new TurnOutcome(TurnState.Failed, RequestFate.Retry, null, ex.Message, null, null);
+        }
+        // A runner pushes the task branch before the turn ends, so whoever acts on the turn's end (the merge
+        // queue, the task's next turn on another node) finds the work on the team's remote.
+        if (prepared is not null && local.StopKind is not (StopKind.Cancelled or StopKind.External))
+        {
+            try { await workspace.AfterTurnAsync(turn, prepared, log, CancellationToken.None); }
+            catch (Exception ex) { log.Append("[entourage] publishing the turn's work failed: " + ex.Message); }
         }
         await flushStop.CancelAsync();
         await flusher;

@@ -31,6 +31,7 @@ public static class FeatureRegistration
         Settings.TeamSettingsEndpoints.Map(api);
         Reviews.ReviewEndpoints.Map(api);
         Plans.PlanEndpoints.Map(api);
+        Nodes.NodeEndpoints.Map(api);
         return app;
     }
 }

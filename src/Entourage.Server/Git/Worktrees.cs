@@ -42,8 +42,12 @@ public static partial class Worktrees
                 return new WorktreeInfo(path, branch, false);
             await PrepareAsync(repo, ct);
             var exists = (await GitCli.RunAsync(repo, ["rev-parse", "--verify", "--quiet", "refs/heads/" + branch], ct)).Ok;
+            // A runner's clone may only know the branch from the remote (an earlier turn ran on another node).
+            var remote = !exists && (await GitCli.RunAsync(repo, ["rev-parse", "--verify", "--quiet", "refs/remotes/origin/" + branch], ct)).Ok;
             // A retried task reuses its branch (and the work already on it); a new one branches off the base.
-            List<string> args = exists ? ["worktree", "add", path, branch] : ["worktree", "add", "-b", branch, path, baseBranch];
+            List<string> args = exists ? ["worktree", "add", path, branch]
+                : remote ? ["worktree", "add", "-b", branch, path, "origin/" + branch]
+                : ["worktree", "add", "--no-track", "-b", branch, path, baseBranch];
             await GitCli.RunOrThrowAsync(repo, args, ct);
             return new WorktreeInfo(path, branch, true);
         }, ct);

@@ -17,6 +17,8 @@ public static class EntourageApp
 
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
+        // --no-local-agents: this server only serves (API, MCP, merge queue); runner nodes run every agent turn.
+        args = [.. args.Select(a => a == "--no-local-agents" ? "--Dispatch:Enabled=false" : a)];
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             Args = args,

@@ -1,3 +1,4 @@
+using Entourage.Server.Git;
 using System.Text;
 using Entourage.Client.Contracts;
 
@@ -19,9 +20,9 @@ public static class BranchDiff
     /// </summary>
     public static async Task<BranchDiffResult> ComputeAsync(string repoPath, string baseBranch, string branch, CancellationToken ct)
     {
-        var head = await GitRunner.CheckedAsync(repoPath, ct, "rev-parse", "--verify", "--quiet", branch + "^{commit}");
-        var baseSha = await GitRunner.CheckedAsync(repoPath, ct, "merge-base", baseBranch, head);
-        var unified = (await GitRunner.RunAsync(repoPath,
+        var head = await GitCli.CheckedAsync(repoPath, ct, "rev-parse", "--verify", "--quiet", branch + "^{commit}");
+        var baseSha = await GitCli.CheckedAsync(repoPath, ct, "merge-base", baseBranch, head);
+        var unified = (await GitCli.RunAsync(repoPath,
             ["-c", "core.quotePath=false", "diff", "--no-color", "--no-ext-diff", "-M", baseSha, head], null, ct)).StdOut;
         return new BranchDiffResult(baseSha, head, unified, SplitFiles(unified));
     }
@@ -82,7 +83,7 @@ public static class BranchDiff
     /// <summary>Lines <paramref name="from"/>..<paramref name="to"/> (1-based) of a file at a commit; null when absent.</summary>
     public static async Task<IReadOnlyList<string>?> ReadLinesAsync(string repoPath, string commit, string path, CancellationToken ct)
     {
-        var r = await GitRunner.RunAsync(repoPath, ct, "show", $"{commit}:{path}");
+        var r = await GitCli.RunAsync(repoPath, ct, "show", $"{commit}:{path}");
         if (!r.Ok) return null;
         var text = r.StdOut.EndsWith('\n') ? r.StdOut[..^1] : r.StdOut;
         return text.Split('\n');
@@ -91,10 +92,10 @@ public static class BranchDiff
     /// <summary>Commits whatever the engineer left uncommitted in the worktree, so review sees the real state.</summary>
     public static async Task<bool> CommitPendingAsync(string worktree, string message, CancellationToken ct)
     {
-        var status = await GitRunner.CheckedAsync(worktree, ct, "status", "--porcelain");
+        var status = await GitCli.CheckedAsync(worktree, ct, "status", "--porcelain");
         if (status.Length == 0) return false;
-        await GitRunner.CheckedAsync(worktree, ct, "add", "-A");
-        await GitRunner.CheckedAsync(worktree, ct, "commit", "--no-verify", "-m", message);
+        await GitCli.CheckedAsync(worktree, ct, "add", "-A");
+        await GitCli.CheckedAsync(worktree, ct, "commit", "--no-verify", "-m", message);
         return true;
     }
 

@@ -1,3 +1,5 @@
+using Entourage.Server.Git;
+
 namespace Entourage.Server.Merging;
 
 /// <summary>What preparing a candidate produced.</summary>
@@ -23,31 +25,31 @@ public static class MergeSteps
 {
     public static async Task<PrepareResult> PrepareAsync(MergeTarget t, CancellationToken ct)
     {
-        if (!(await GitRunner.RunAsync(t.RepoPath, ct, "rev-parse", "--verify", "--quiet", $"refs/heads/{t.Branch}")).Ok)
+        if (!(await GitCli.RunAsync(t.RepoPath, ct, "rev-parse", "--verify", "--quiet", $"refs/heads/{t.Branch}")).Ok)
             return new PrepareResult.Broken($"The branch {t.Branch} no longer exists in {t.RepoPath}.");
         await EnsureWorktreeAsync(t, ct);
 
         // A crash may have left a rebase half done or check artifacts behind; the branch's commits are the truth.
-        await GitRunner.RunAsync(t.Worktree, ct, "rebase", "--abort");
-        var status = await GitRunner.CheckedAsync(t.Worktree, ct, "status", "--porcelain");
+        await GitCli.RunAsync(t.Worktree, ct, "rebase", "--abort");
+        var status = await GitCli.CheckedAsync(t.Worktree, ct, "status", "--porcelain");
         if (status.Length > 0)
         {
-            await GitRunner.CheckedAsync(t.Worktree, ct, "reset", "--hard", "HEAD");
-            await GitRunner.CheckedAsync(t.Worktree, ct, "clean", "-fd");
+            await GitCli.CheckedAsync(t.Worktree, ct, "reset", "--hard", "HEAD");
+            await GitCli.CheckedAsync(t.Worktree, ct, "clean", "-fd");
         }
 
-        var baseSha = await GitRunner.CheckedAsync(t.RepoPath, ct, "rev-parse", "--verify", $"refs/heads/{t.BaseBranch}^{{commit}}");
-        var rebase = await GitRunner.RunAsync(t.Worktree, ct, "rebase", baseSha);
+        var baseSha = await GitCli.CheckedAsync(t.RepoPath, ct, "rev-parse", "--verify", $"refs/heads/{t.BaseBranch}^{{commit}}");
+        var rebase = await GitCli.RunAsync(t.Worktree, ct, "rebase", baseSha);
         if (!rebase.Ok)
         {
-            var files = (await GitRunner.RunAsync(t.Worktree, ct, "diff", "--name-only", "--diff-filter=U")).StdOut
+            var files = (await GitCli.RunAsync(t.Worktree, ct, "diff", "--name-only", "--diff-filter=U")).StdOut
                 .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
-            await GitRunner.RunAsync(t.Worktree, ct, "rebase", "--abort");
+            await GitCli.RunAsync(t.Worktree, ct, "rebase", "--abort");
             if (files.Count == 0) return new PrepareResult.Broken($"git rebase failed: {Tail(rebase.Combined, 2000)}");
             return new PrepareResult.Conflict(files, rebase.Combined);
         }
 
-        var head = await GitRunner.CheckedAsync(t.Worktree, ct, "rev-parse", "HEAD");
+        var head = await GitCli.CheckedAsync(t.Worktree, ct, "rev-parse", "HEAD");
         if (head == baseSha) return new PrepareResult.Ready(baseSha, null);
         var message = $"{t.Title} (task #{t.TaskId})";
         var candidate = t.Strategy switch
@@ -67,7 +69,7 @@ public static class MergeSteps
         args.Add(message);
         var email = new string(t.AuthorName.Select(c => char.IsLetterOrDigit(c) || c is '-' or '.' or '_' ? c : '-').ToArray());
         var env = new Dictionary<string, string> { ["GIT_AUTHOR_NAME"] = t.AuthorName, ["GIT_AUTHOR_EMAIL"] = $"{email}@entourage.local" };
-        var r = await GitRunner.RunAsync(t.Worktree, args, env, ct);
+        var r = await GitCli.RunAsync(t.Worktree, args, env, ct);
         if (!r.Ok) throw new GitException($"git commit-tree failed: {r.Combined.Trim()}", r);
         return r.StdOut.Trim();
     }
@@ -75,18 +77,18 @@ public static class MergeSteps
     /// <summary>Re-creates the task's worktree on its branch when it is gone (a restart or a manual cleanup).</summary>
     public static async Task EnsureWorktreeAsync(MergeTarget t, CancellationToken ct)
     {
-        if (Directory.Exists(t.Worktree) && (await GitRunner.RunAsync(t.Worktree, ct, "rev-parse", "--git-dir")).Ok) return;
-        await GitRunner.RunAsync(t.RepoPath, ct, "worktree", "prune");
+        if (Directory.Exists(t.Worktree) && (await GitCli.RunAsync(t.Worktree, ct, "rev-parse", "--git-dir")).Ok) return;
+        await GitCli.RunAsync(t.RepoPath, ct, "worktree", "prune");
         Directory.CreateDirectory(Path.GetDirectoryName(t.Worktree)!);
-        await GitRunner.CheckedAsync(t.RepoPath, ct, "worktree", "add", t.Worktree, t.Branch);
+        await GitCli.CheckedAsync(t.RepoPath, ct, "worktree", "add", t.Worktree, t.Branch);
     }
 
     /// <summary>True when the base branch already contains <paramref name="candidate"/> (it landed before a crash).</summary>
     public static async Task<bool> LandedAsync(MergeTarget t, string candidate, CancellationToken ct) =>
-        (await GitRunner.RunAsync(t.RepoPath, ct, "merge-base", "--is-ancestor", candidate, $"refs/heads/{t.BaseBranch}")).Ok;
+        (await GitCli.RunAsync(t.RepoPath, ct, "merge-base", "--is-ancestor", candidate, $"refs/heads/{t.BaseBranch}")).Ok;
 
     public static Task<string> BaseHeadAsync(MergeTarget t, CancellationToken ct) =>
-        GitRunner.CheckedAsync(t.RepoPath, ct, "rev-parse", "--verify", $"refs/heads/{t.BaseBranch}^{{commit}}");
+        GitCli.CheckedAsync(t.RepoPath, ct, "rev-parse", "--verify", $"refs/heads/{t.BaseBranch}^{{commit}}");
 
     /// <summary>
     /// Fast-forwards the base branch from <paramref name="expectedBase"/> to <paramref name="candidate"/>. When the
@@ -95,14 +97,14 @@ public static class MergeSteps
     /// </summary>
     public static async Task<string?> LandAsync(MergeTarget t, string expectedBase, string candidate, CancellationToken ct)
     {
-        var checkedOut = await GitRunner.RunAsync(t.RepoPath, ct, "symbolic-ref", "--quiet", "--short", "HEAD");
+        var checkedOut = await GitCli.RunAsync(t.RepoPath, ct, "symbolic-ref", "--quiet", "--short", "HEAD");
         if (checkedOut.Ok && checkedOut.StdOut.Trim() == t.BaseBranch)
         {
             if (await BaseHeadAsync(t, ct) != expectedBase) return "moved";
-            var ff = await GitRunner.RunAsync(t.RepoPath, ct, "merge", "--ff-only", "--no-edit", candidate);
+            var ff = await GitCli.RunAsync(t.RepoPath, ct, "merge", "--ff-only", "--no-edit", candidate);
             return ff.Ok ? null : $"The checkout at {t.RepoPath} is on {t.BaseBranch} and could not move forward: {Tail(ff.Combined, 1500)} Commit or stash the local changes there.";
         }
-        var swap = await GitRunner.RunAsync(t.RepoPath, ct, "update-ref", "-m", $"entourage: land task #{t.TaskId}", $"refs/heads/{t.BaseBranch}", candidate, expectedBase);
+        var swap = await GitCli.RunAsync(t.RepoPath, ct, "update-ref", "-m", $"entourage: land task #{t.TaskId}", $"refs/heads/{t.BaseBranch}", candidate, expectedBase);
         return swap.Ok ? null : "moved";
     }
 

@@ -1,3 +1,4 @@
+using Entourage.Server.Git;
 using Entourage.Client.Contracts;
 using Entourage.Server.Storage;
 using Entourage.Server.Storage.Entities;
@@ -108,6 +109,7 @@ public sealed partial class MergeWorker(
         foreach (var c in candidates)
         {
             if (!singleNode && await RepositoryBusyAsync(db, c, now, ct)) continue;
+            if (!singleNode && await RemoteBranches.AwaitingPushAsync(db, c.TaskId, ct)) continue;
             var lease = now.AddSeconds(options.Value.LeaseSeconds);
             var won = await db.MergeQueue.Where(m => m.Id == c.Id && m.State == c.State && m.UpdatedAt == c.UpdatedAt)
                 .ExecuteUpdateAsync(s => s
@@ -166,8 +168,9 @@ public sealed partial class MergeWorker(
             return;
         }
         var author = task.AssigneeId is { } a ? await db.Agents.Where(x => x.Id == a).Select(x => x.Name).FirstOrDefaultAsync(ct) : null;
-        var target = new MergeTarget(team.RepoPath, team.BaseBranch, task.Branch, task.WorktreePath ?? WorktreePathFor(team.RepoPath, task.Branch),
+        var target = new MergeTarget(team.RepoPath, team.BaseBranch, task.Branch, RemoteBranches.ServerWorktree(team, task),
             team.MergeStrategy, task.Title, task.Id, author ?? "entourage");
+        if (RemoteBranches.IsRemote(team, task) && item.Phase is not ("landing" or "finishing")) await RemoteBranches.FetchAsync(team, task.Branch, ct);
 
         for (var round = 0; round < MaxRounds; round++)
         {
@@ -205,7 +208,7 @@ public sealed partial class MergeWorker(
                 if (!string.IsNullOrWhiteSpace(team.CheckCommand))
                 {
                     LogChecking(logger, task.Id, team.CheckCommand);
-                    var check = await GitRunner.RunShellAsync(target.Worktree, team.CheckCommand, TimeSpan.FromMinutes(options.Value.CheckTimeoutMinutes), ct);
+                    var check = await ChildProcess.RunShellAsync(target.Worktree, team.CheckCommand, TimeSpan.FromMinutes(options.Value.CheckTimeoutMinutes), ct);
                     if (!check.Ok)
                     {
                         await SendBackCheckFailedAsync(db, item, task, target, team.CheckCommand, check, ct);
@@ -236,6 +239,8 @@ public sealed partial class MergeWorker(
             await MergeOutcomes.AbandonedAsync(db, item, task, $"The base branch {team.BaseBranch} kept moving during {MaxRounds} merge attempts; approve again to retry.", Now, ct);
             return;
         }
+        if (await RemoteBranches.PushBaseAsync(team, ct) is { } refused)
+            LogPushRefused(logger, task.Id, team.BaseBranch, refused);
         await MergeSteps.RemoveWorktreeAsync(target, ct);
         await MergeOutcomes.LandedAsync(db, item, task, team, item.CandidateSha, Now, ct);
         LogMerged(logger, task.Id, team.BaseBranch, item.CandidateSha ?? "(no changes)");
@@ -276,6 +281,9 @@ public sealed partial class MergeWorker(
     /// <summary>The dispatcher's worktree layout: {repo}/.worktrees/{branch without the entourage/ prefix}.</summary>
     public static string WorktreePathFor(string repo, string branch) =>
         Path.Combine(repo, ".worktrees", branch.StartsWith("entourage/", StringComparison.Ordinal) ? branch["entourage/".Length..] : branch.Replace('/', '-'));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} landed, but pushing {BaseBranch} to the team's remote was refused (runners will not see it until it is pushed): {Error}")]
+    private static partial void LogPushRefused(ILogger logger, long taskId, string baseBranch, string error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Merge queue iteration failed; backing off.")]
     private static partial void LogLoopFailed(ILogger logger, Exception ex);

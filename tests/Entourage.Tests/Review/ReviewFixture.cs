@@ -1,3 +1,4 @@
+using Entourage.Server.Git;
 using System.Text.Json.Nodes;
 using Entourage.Client.Contracts;
 using Entourage.Server.Merging;
@@ -49,7 +50,7 @@ public sealed class ReviewFixture : IAsyncDisposable
         };
     }
 
-    public static async Task<string> Git(string dir, params string[] args) => await GitRunner.CheckedAsync(dir, CancellationToken.None, args);
+    public static async Task<string> Git(string dir, params string[] args) => await GitCli.CheckedAsync(dir, CancellationToken.None, args);
 
     public async Task<T> InDbAsync<T>(Func<AppDbContext, Task<T>> f)
     {

@@ -13,10 +13,12 @@ namespace Entourage.Cli.Commands.Server;
 public sealed class ServeCommand : EntourageCommand
 {
     private readonly Option<string?> _urls = new("--urls") { Description = "Address(es) to listen on (default http://localhost:8000)." };
+    private readonly Option<bool> _noLocalAgents = new("--no-local-agents") { Description = "Run no agent turns in this process: runner nodes (`entourage runner`, PostgreSQL) run them all." };
 
     public ServeCommand(CliEnvironment env) : base("serve", "Run the Entourage server (API, MCP, dashboard, dispatcher) in this terminal.", env)
     {
         Options.Add(_urls);
+        Options.Add(_noLocalAgents);
         // Host configuration flags pass through untouched.
         TreatUnmatchedTokensAsErrors = false;
     }
@@ -25,6 +27,7 @@ public sealed class ServeCommand : EntourageCommand
     {
         var args = new List<string>(ctx.Parse.UnmatchedTokens);
         if (ctx.Get(_urls) is { } urls) args.AddRange(["--urls", urls]);
+        if (ctx.Get(_noLocalAgents)) args.Add("--no-local-agents");
         try
         {
             await using var app = EntourageApp.Build([.. args]);

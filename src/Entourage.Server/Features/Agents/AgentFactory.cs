@@ -32,6 +32,7 @@ public static class AgentFactory
         if (adapter == "command" && config["command"] is null)
             errors.Add(fieldPrefix + "config.command", "The command adapter needs config.command: the executable to run.");
         if (body.Model is { Length: > 200 }) errors.Add(fieldPrefix + "model", "At most 200 characters.");
+        var labels = Runners.NodeLabels.Normalize(body.RunnerLabels, errors, fieldPrefix + "runner_labels");
         errors.ThrowIfAny();
 
         if (await db.Agents.AnyAsync(a => a.TeamId == teamId && a.Name == name, ct) ||
@@ -50,6 +51,7 @@ public static class AgentFactory
             ConfigJson = configJson,
             TokenHash = hash,
             TokenPrefix = prefix,
+            RunnerLabels = labels,
             CreatedAt = now,
             UpdatedAt = now,
         };

@@ -40,7 +40,7 @@ public sealed class AgentViews(AppDbContext db, AdapterCatalog adapters)
                 : availability.Available ? (AgentStatus.Idle, null)
                 : (AgentStatus.Offline, availability.Reason);
             return new AgentDto(a.Id, a.TeamId, a.Name, a.Role, a.Model, a.Adapter, config, status, reason,
-                counts.FirstOrDefault(c => c.AgentId == a.Id)?.Count ?? 0, turn?.TaskId, a.CreatedAt, token);
+                counts.FirstOrDefault(c => c.AgentId == a.Id)?.Count ?? 0, turn?.TaskId, a.CreatedAt, token, Runners.NodeLabels.Parse(a.RunnerLabels));
         }).ToList();
     }
 

@@ -24,6 +24,7 @@ public static class UpdateAgent
         if (config["description"] is { } d && d.GetValueKind() != System.Text.Json.JsonValueKind.String) errors.Add("config.description", "Must be a string.");
         if (adapter == "command" && config["command"] is null) errors.Add("config.command", "The command adapter needs config.command: the executable to run.");
         if (body.Model is { Length: > 200 }) errors.Add("model", "At most 200 characters.");
+        var labels = Runners.NodeLabels.Normalize(body.RunnerLabels, errors, "runner_labels");
         errors.ThrowIfAny();
 
         if (name is not null && name != agent.Name && await db.Agents.AnyAsync(a => a.TeamId == agent.TeamId && a.Name == name, ct))
@@ -39,6 +40,7 @@ public static class UpdateAgent
         if (name is not null) agent.Name = name;
         if (body.Model is not null) agent.Model = body.Model;
         agent.Adapter = adapter;
+        if (body.RunnerLabels is not null) agent.RunnerLabels = labels;
         agent.ConfigJson = configJson;
         agent.UpdatedAt = clock.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(ct);

@@ -1,3 +1,4 @@
+using Entourage.Server.Git;
 using Entourage.Client.Contracts;
 using Entourage.Server.Features.Tasks;
 using Entourage.Server.Hosting;
@@ -40,11 +41,18 @@ public static class RequestReview
         if (team.RepoPath is not null && task.Branch is not null)
         {
             var worktree = task.WorktreePath ?? MergeWorker.WorktreePathFor(team.RepoPath, task.Branch);
+            var remote = RemoteBranches.IsRemote(team, task);
             try
             {
-                if (Directory.Exists(worktree))
+                if (remote) await RemoteBranches.FetchAsync(team, task.Branch, ct);
+                else if (Directory.Exists(worktree))
                     await BranchDiff.CommitPendingAsync(worktree, $"{task.Title} (task #{task.Id}): work left uncommitted at review request", ct);
                 diff = await BranchDiff.ComputeAsync(team.RepoPath, team.BaseBranch, task.Branch, ct);
+            }
+            catch (GitException) when (remote)
+            {
+                // A runner works on this task and pushes its branch when the turn ends; it then fills in this
+                // review's diff, and the merge queue waits for that push.
             }
             catch (GitException e)
             {

@@ -1,3 +1,4 @@
+using Entourage.Server.Git;
 using Entourage.Client.Contracts;
 using Entourage.Server.Features.Tasks;
 using Entourage.Server.Hosting;

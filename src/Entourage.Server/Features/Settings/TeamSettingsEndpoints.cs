@@ -48,7 +48,7 @@ public static class TeamSettingsEndpoints
         if (request.SetupCommand is { Length: > MaxCommand }) errors.Add("setup_command", $"At most {MaxCommand} characters.");
         if (request.ManagerPrompt is { Length: > MaxPrompt }) errors.Add("manager_prompt", $"At most {MaxPrompt} characters.");
         if (request.EngineerPrompt is { Length: > MaxPrompt }) errors.Add("engineer_prompt", $"At most {MaxPrompt} characters.");
-        if (request.RunnerLabels is { Length: > 500 }) errors.Add("runner_labels", "At most 500 characters.");
+        var labels = Runners.NodeLabels.Normalize(request.RunnerLabels, errors, "runner_labels");
         foreach (var notNull in new[] { "require_review", "require_plan_approval", "merge_strategy" })
             if (body.TryGetPropertyValue(notNull, out var v) && v is null) errors.Add(notNull, "Cannot be null; omit it to keep the current value.");
         errors.ThrowIfAny();
@@ -63,7 +63,7 @@ public static class TeamSettingsEndpoints
         if (request.RequirePlanApproval is { } pa) team.RequirePlanApproval = pa;
         if (Has("manager_prompt")) team.ManagerPrompt = Blank(request.ManagerPrompt);
         if (Has("engineer_prompt")) team.EngineerPrompt = Blank(request.EngineerPrompt);
-        if (Has("runner_labels")) team.RunnerLabels = Blank(request.RunnerLabels);
+        if (Has("runner_labels")) team.RunnerLabels = labels;
         team.UpdatedAt = clock.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(ToDto(team));
@@ -114,5 +114,5 @@ public static class TeamSettingsEndpoints
 
     public static TeamSettingsDto ToDto(Team t) => new(t.Id, t.DailyCostLimitUsd is { } d ? (decimal)d : null, t.MaxConcurrentAgents,
         t.RequireReview, t.MergeStrategy, t.CheckCommand, t.SetupCommand, t.RequirePlanApproval, t.ManagerPrompt, t.EngineerPrompt,
-        t.RunnerLabels, t.UpdatedAt);
+        Runners.NodeLabels.Parse(t.RunnerLabels), t.UpdatedAt);
 }

@@ -43,7 +43,16 @@ public static class TeamEndpoints
         var agents = await views.ForTeamAsync(t.Id, ct);
         if (managerWithToken is not null) agents = agents.Select(a => a.Id == managerWithToken.Id ? managerWithToken : a).ToList();
         var manager = agents.FirstOrDefault(a => a.Role == AgentRole.Manager);
-        return new TeamDto(t.Id, t.OrgId, t.Name, t.Slug, t.Description, t.RepoPath, t.BaseBranch, t.CreatedAt, manager, agents);
+        return new TeamDto(t.Id, t.OrgId, t.Name, t.Slug, t.Description, t.RepoPath, t.BaseBranch, t.CreatedAt, manager, agents,
+            t.RepoUrl, Runners.NodeLabels.Parse(t.RunnerLabels));
+    }
+
+    /// <summary>repo_url: a git URL or absolute path every node can reach ("" clears it in a PATCH).</summary>
+    public static void ValidateRepoUrl(ValidationErrors errors, string? repoUrl)
+    {
+        if (string.IsNullOrEmpty(repoUrl)) return;
+        if (repoUrl.Length > 1000 || repoUrl.Trim() != repoUrl || repoUrl.StartsWith('-') || repoUrl.Any(char.IsControl))
+            errors.Add("repo_url", "Give the git remote runner nodes clone and push to: a URL (https://…, ssh://…, git@host:path) or an absolute path, at most 1000 characters, without spaces around it.");
     }
 
     /// <summary>Checks repo_path names a git repository the server can reach.</summary>
@@ -73,6 +82,8 @@ public static class CreateTeam
         var slug = body.Slug?.Trim() ?? Slugs.From(name ?? "");
         if (!Slugs.IsValid(slug)) errors.Add("slug", Slugs.Rule);
         TeamEndpoints.ValidateRepo(errors, body.RepoPath, body.BaseBranch);
+        TeamEndpoints.ValidateRepoUrl(errors, body.RepoUrl);
+        var labels = Runners.NodeLabels.Normalize(body.RunnerLabels, errors, "runner_labels");
         errors.ThrowIfAny();
         if (await db.Teams.AnyAsync(t => t.OrgId == org.Id && t.Slug == slug, ct))
             throw ApiProblem.Conflict($"Org '{org.Slug}' already has a team with slug '{slug}'. Pick another slug.");
@@ -87,6 +98,8 @@ public static class CreateTeam
             Description = body.Description,
             RepoPath = body.RepoPath,
             BaseBranch = body.BaseBranch ?? "main",
+            RepoUrl = string.IsNullOrEmpty(body.RepoUrl) ? null : body.RepoUrl,
+            RunnerLabels = labels,
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -111,6 +124,8 @@ public static class UpdateTeam
         if (body.Name is not null && (body.Name.Trim().Length == 0 || body.Name.Length > 200)) errors.Add("name", "1–200 characters.");
         if (body.Slug is not null && !Slugs.IsValid(body.Slug)) errors.Add("slug", Slugs.Rule);
         TeamEndpoints.ValidateRepo(errors, body.RepoPath, body.BaseBranch);
+        TeamEndpoints.ValidateRepoUrl(errors, body.RepoUrl);
+        var labels = Runners.NodeLabels.Normalize(body.RunnerLabels, errors, "runner_labels");
         errors.ThrowIfAny();
         if (body.Slug is not null && body.Slug != team.Slug && await db.Teams.AnyAsync(t => t.OrgId == team.OrgId && t.Slug == body.Slug, ct))
             throw ApiProblem.Conflict($"Another team already uses slug '{body.Slug}'.");
@@ -120,6 +135,8 @@ public static class UpdateTeam
         if (body.Description is not null) team.Description = body.Description;
         if (body.RepoPath is not null) team.RepoPath = body.RepoPath;
         if (body.BaseBranch is not null) team.BaseBranch = body.BaseBranch;
+        if (body.RepoUrl is not null) team.RepoUrl = body.RepoUrl.Length == 0 ? null : body.RepoUrl;
+        if (body.RunnerLabels is not null) team.RunnerLabels = labels;
         team.UpdatedAt = clock.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(await TeamEndpoints.ToDtoAsync(team, views, ct));

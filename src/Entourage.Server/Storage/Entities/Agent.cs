@@ -19,6 +19,8 @@ public sealed class Agent
     /// <summary>SHA-256 of the agent's MCP bearer token; null when revoked.</summary>
     public string? TokenHash { get; set; }
     public string? TokenPrefix { get; set; }
+
+    /// <summary>Placement: comma-joined labels a node needs (in addition to the team's) to run this agent.</summary>
     public string? RunnerLabels { get; set; }
 
     public DateTime CreatedAt { get; set; }

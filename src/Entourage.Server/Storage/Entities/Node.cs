@@ -4,7 +4,10 @@ namespace Entourage.Server.Storage.Entities;
 public sealed class Node
 {
     public required string Id { get; set; }
+    /// <summary>server | runner.</summary>
     public string Role { get; set; } = "server";
+
+    /// <summary>Comma-joined normalised labels (see NodeLabels); pinned work needs all of its labels here.</summary>
     public string? Labels { get; set; }
     public string? Version { get; set; }
     public string? Host { get; set; }
@@ -12,4 +15,7 @@ public sealed class Node
     public DateTime StartedAt { get; set; }
     public DateTime HeartbeatAt { get; set; }
     public bool Lost { get; set; }
+
+    /// <summary>Set by a clean shutdown (its turns were released); a node that dies without it becomes lost.</summary>
+    public DateTime? StoppedAt { get; set; }
 }

@@ -12,6 +12,12 @@ public sealed class Team
     public string? RepoPath { get; set; }
     public string BaseBranch { get; set; } = "main";
 
+    /// <summary>
+    /// Git remote shared with runner nodes (URL or path): runners clone it and push task branches to it; the merge
+    /// queue fetches those branches from it and pushes the landed base branch back. Null: runners clone RepoPath.
+    /// </summary>
+    public string? RepoUrl { get; set; }
+
     // Settings (GET/PATCH /settings/teams/{id}); null limit = unlimited.
     public double? DailyCostLimitUsd { get; set; }
     public int? MaxConcurrentAgents { get; set; }
@@ -22,6 +28,8 @@ public sealed class Team
     public bool RequirePlanApproval { get; set; }
     public string? ManagerPrompt { get; set; }
     public string? EngineerPrompt { get; set; }
+
+    /// <summary>Placement: comma-joined labels (normalised, see NodeLabels) every node running this team's agents needs.</summary>
     public string? RunnerLabels { get; set; }
 
     public DateTime CreatedAt { get; set; }

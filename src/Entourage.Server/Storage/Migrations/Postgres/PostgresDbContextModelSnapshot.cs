@@ -459,6 +459,10 @@ namespace Entourage.Server.Storage.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("started_at");
 
+                    b.Property<DateTime?>("StoppedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("stopped_at");
+
                     b.Property<string>("Version")
                         .HasColumnType("text")
                         .HasColumnName("version");
@@ -958,6 +962,10 @@ namespace Entourage.Server.Storage.Migrations.Postgres
                     b.Property<string>("RepoPath")
                         .HasColumnType("text")
                         .HasColumnName("repo_path");
+
+                    b.Property<string>("RepoUrl")
+                        .HasColumnType("text")
+                        .HasColumnName("repo_url");
 
                     b.Property<bool>("RequirePlanApproval")
                         .HasColumnType("boolean")

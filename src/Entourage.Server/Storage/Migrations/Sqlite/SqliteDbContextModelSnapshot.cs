@@ -446,6 +446,10 @@ namespace Entourage.Server.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("started_at");
 
+                    b.Property<DateTime?>("StoppedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stopped_at");
+
                     b.Property<string>("Version")
                         .HasColumnType("TEXT")
                         .HasColumnName("version");
@@ -933,6 +937,10 @@ namespace Entourage.Server.Storage.Migrations.Sqlite
                     b.Property<string>("RepoPath")
                         .HasColumnType("TEXT")
                         .HasColumnName("repo_path");
+
+                    b.Property<string>("RepoUrl")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("repo_url");
 
                     b.Property<bool>("RequirePlanApproval")
                         .HasColumnType("INTEGER")

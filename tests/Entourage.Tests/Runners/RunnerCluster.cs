@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Entourage.Server.Git;
+using Entourage.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using static Entourage.Tests.Dispatch.DispatchHarness;
+
+namespace Entourage.Tests.Runners;
+
+/// <summary>A runner node started as a child process (src/Entourage.Server's build, `runner` mode).</summary>
+public sealed class RunnerProcess(string name, Process process, string dataDirectory)
+{
+    public string Name { get; } = name;
+    public Process Process { get; } = process;
+    public string DataDirectory { get; } = dataDirectory;
+    public string? NodeId { get; set; }
+
+    /// <summary>SIGKILL: no shutdown hooks, no lease release, no clean-stop record.</summary>
+    public void Kill()
+    {
+        if (Process.HasExited) return;
+        Process.Kill();
+        Process.WaitForExit();
+    }
+}
+
+/// <summary>
+/// One PostgreSQL database shared by a server (in this test process, running no agents itself) and runner child
+/// processes, plus a bare git repository as the team's remote: the server works in its own clone of it and each
+/// runner clones it into its own data directory (issue #10).
+/// </summary>
+public sealed class RunnerCluster : IAsyncDisposable
+{
+    private readonly List<RunnerProcess> _runners = [];
+    private string _db = null!;
+    private IDictionary<string, string?>? _settings;
+
+    public string Root { get; } = Directory.CreateTempSubdirectory("entourage-runners-").FullName;
+    public TestServer Server { get; private set; } = null!;
+    public string Remote => Path.Combine(Root, "remote.git");
+    public string ServerClone => Path.Combine(Root, "server-clone");
+    public IReadOnlyList<RunnerProcess> Runners => _runners;
+
+    /// <summary>Short leases so a killed runner's turn is recovered within seconds.</summary>
+    public static Dictionary<string, string?> NodeSettings(IDictionary<string, string?>? extra = null) => FastSettings(new Dictionary<string, string?>
+    {
+        ["Dispatch:LeaseSeconds"] = "2",
+        ["Dispatch:HeartbeatSeconds"] = "0.5",
+        ["Dispatch:PollSeconds"] = "1",
+        ["Merging:PollSeconds"] = "1",
+    }.Concat(extra ?? new Dictionary<string, string?>()).ToDictionary());
+
+    public static async Task<RunnerCluster> StartAsync(IDictionary<string, string?>? settings = null)
+    {
+        var c = new RunnerCluster { _settings = settings };
+        c._db = await PostgresTestDatabase.CreateAsync();
+        // The server serves (API, MCP, merge queue) and runs no agents: every turn must go to a runner.
+        var s = NodeSettings(settings);
+        s["Dispatch:Enabled"] = "false";
+        c.Server = await TestServer.StartAsync(Store.Postgres, s, postgresConnectionString: c._db);
+        await c.CreateRemoteAsync();
+        return c;
+    }
+
+    private async Task CreateRemoteAsync()
+    {
+        await GitCli.RunOrThrowAsync(Root, ["init", "-q", "--bare", "-b", "main", Remote], default);
+        var seed = Path.Combine(Root, "seed");
+        await GitCli.RunOrThrowAsync(Root, ["clone", "-q", Remote, seed], default);
+        await File.WriteAllTextAsync(Path.Combine(seed, "README.md"), "hello\n");
+        await GitCli.RunOrThrowAsync(seed, ["add", "."], default);
+        await GitCli.RunOrThrowAsync(seed, ["commit", "-q", "-m", "init"], default);
+        await GitCli.RunOrThrowAsync(seed, ["push", "-q", "origin", "HEAD:refs/heads/main"], default);
+        await GitCli.RunOrThrowAsync(Root, ["clone", "-q", Remote, ServerClone], default);
+    }
+
+    /// <summary>A team whose repo_path is the server's clone and repo_url the bare remote.</summary>
+    public async Task<Guid> CreateTeamAsync(string slug, JsonObject? extra = null)
+    {
+        var org = await Server.DefaultOrgIdAsync();
+        var body = new JsonObject { ["name"] = slug, ["slug"] = slug, ["repo_path"] = ServerClone, ["repo_url"] = Remote };
+        foreach (var (k, v) in extra ?? []) body[k] = v?.DeepClone();
+        var team = await Server.PostJsonAsync($"/api/v1/orgs/{org}/teams", body.ToJsonString());
+        return team["id"]!.GetValue<Guid>();
+    }
+
+    /// <summary>Starts a runner and waits until it has registered its node row.</summary>
+    public async Task<RunnerProcess> StartRunnerAsync(string name, string? labels = null, int concurrency = 4, IDictionary<string, string?>? settings = null)
+    {
+        var dll = Path.Combine(RepoRoot, "src", "Entourage.Server", "bin", new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Name, "net10.0", "Entourage.Server.dll");
+        File.Exists(dll).ShouldBeTrue($"server build missing: {dll}");
+        var dataDir = Path.Combine(Root, name);
+        Directory.CreateDirectory(dataDir);
+        var psi = new ProcessStartInfo(DotnetHost) { WorkingDirectory = dataDir, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { dll, "runner", "--postgres", _db, "--server", Server.BaseUrl.ToString().TrimEnd('/'), "--concurrency", concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", dataDir })
+            psi.ArgumentList.Add(a);
+        if (labels is not null) { psi.ArgumentList.Add("--labels"); psi.ArgumentList.Add(labels); }
+        var all = new Dictionary<string, string?>(_settings ?? new Dictionary<string, string?>());
+        foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) all[k] = v;
+        foreach (var (k, v) in NodeSettings(all)) psi.Environment["ENTOURAGE__" + k.Replace(":", "__", StringComparison.Ordinal)] = v;
+        var process = Process.Start(psi)!;
+        var log = Path.Combine(Root, name + ".log");
+        process.OutputDataReceived += (_, e) => { lock (log) File.AppendAllText(log, e.Data + "\n"); };
+        process.ErrorDataReceived += (_, e) => { lock (log) File.AppendAllText(log, e.Data + "\n"); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var runner = new RunnerProcess(name, process, dataDir);
+        _runners.Add(runner);
+        var marker = $"-{process.Id}-";
+        await WaitUntilAsync(Server, async db =>
+        {
+            if (process.HasExited) throw new InvalidOperationException($"Runner {name} exited with {process.ExitCode}: {await File.ReadAllTextAsync(log)}");
+            runner.NodeId = await db.Nodes.Where(n => n.Role == "runner" && n.Id.Contains(marker)).Select(n => n.Id).FirstOrDefaultAsync();
+            return runner.NodeId is not null;
+        }, $"runner {name} to register", TimeSpan.FromSeconds(60));
+        return runner;
+    }
+
+    public RunnerProcess RunnerOf(string nodeId) => _runners.Single(r => r.NodeId == nodeId);
+
+    public async ValueTask DisposeAsync()
+    {
+        // Releases agent processes orphaned by a killed runner (their scripts wait on this file).
+        await File.WriteAllTextAsync(Path.Combine(Root, "gate"), "go");
+        foreach (var r in _runners)
+        {
+            if (r.Process.HasExited) continue;
+            r.Process.Kill(entireProcessTree: true);
+            await r.Process.WaitForExitAsync();
+        }
+        await Server.DisposeAsync();
+        await PostgresTestDatabase.DropAsync(_db);
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
