@@ -34,6 +34,10 @@ public sealed partial class TurnRunner(
         TurnOutcome outcome;
         string? turnDir = null;
         PreparedTurn? prepared = null;
+        // The lease is renewed from the claim on, not only while the process runs: preparing (a runner's clone
+        // and fetch, a setup command) and publishing can outlast a lease, and other nodes would sweep the turn.
+        using var heartbeatStop = new CancellationTokenSource();
+        var heartbeat = HeartbeatAsync(turn, local, heartbeatStop.Token);
         try
         {
             prepared = await preparation.PrepareAsync(claimed, log, local.StopToken);
@@ -62,6 +66,8 @@ public sealed partial class TurnRunner(
             try { await workspace.AfterTurnAsync(turn, prepared, log, CancellationToken.None); }
             catch (Exception ex) { log.Append("[entourage] publishing the turn's work failed: " + ex.Message); }
         }
+        await heartbeatStop.CancelAsync();
+        await heartbeat;
         await flushStop.CancelAsync();
         await flusher;
         try
@@ -113,8 +119,6 @@ public sealed partial class TurnRunner(
             // The process exited without reading its prompt; its exit code tells the story.
         }
 
-        using var heartbeatStop = new CancellationTokenSource();
-        var heartbeat = HeartbeatAsync(turn, local, heartbeatStop.Token);
         try
         {
             await process.WaitForExitAsync(local.StopToken);
@@ -124,8 +128,6 @@ public sealed partial class TurnRunner(
             Kill(process);
             await process.WaitForExitAsync(CancellationToken.None);
         }
-        await heartbeatStop.CancelAsync();
-        await heartbeat;
         await Task.WhenAll(stdout, stderr);
 
         var exit = process.ExitCode;

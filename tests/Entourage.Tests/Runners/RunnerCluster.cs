@@ -41,14 +41,20 @@ public sealed class RunnerCluster : IAsyncDisposable
     public string ServerClone => Path.Combine(Root, "server-clone");
     public IReadOnlyList<RunnerProcess> Runners => _runners;
 
-    /// <summary>Short leases so a killed runner's turn is recovered within seconds.</summary>
+    /// <summary>
+    /// Leases long enough that no live runner loses one on a loaded 2-core CI box (a heartbeat round trip there
+    /// can take seconds); the crash test shortens them on its runners (<see cref="ShortLease"/>).
+    /// </summary>
     public static Dictionary<string, string?> NodeSettings(IDictionary<string, string?>? extra = null) => FastSettings(new Dictionary<string, string?>
     {
-        ["Dispatch:LeaseSeconds"] = "2",
-        ["Dispatch:HeartbeatSeconds"] = "0.5",
+        ["Dispatch:LeaseSeconds"] = "15",
+        ["Dispatch:HeartbeatSeconds"] = "1",
         ["Dispatch:PollSeconds"] = "1",
         ["Merging:PollSeconds"] = "1",
     }.Concat(extra ?? new Dictionary<string, string?>()).ToDictionary());
+
+    /// <summary>A short lease (~2 s of the issue, 3 s for slack) so a killed runner's turn moves within seconds.</summary>
+    public static Dictionary<string, string?> ShortLease => new() { ["Dispatch:LeaseSeconds"] = "3", ["Dispatch:HeartbeatSeconds"] = "0.5" };
 
     public static async Task<RunnerCluster> StartAsync(IDictionary<string, string?>? settings = null)
     {
@@ -99,7 +105,8 @@ public sealed class RunnerCluster : IAsyncDisposable
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) all[k] = v;
         foreach (var (k, v) in NodeSettings(all)) psi.Environment["ENTOURAGE__" + k.Replace(":", "__", StringComparison.Ordinal)] = v;
         var process = Process.Start(psi)!;
-        var log = Path.Combine(Root, name + ".log");
+        // Outside Root (deleted at the end) so a failed run can be read afterwards.
+        var log = Path.Combine(Path.GetTempPath(), $"entourage-runner-{name}-{process.Id}.log");
         process.OutputDataReceived += (_, e) => { lock (log) File.AppendAllText(log, e.Data + "\n"); };
         process.ErrorDataReceived += (_, e) => { lock (log) File.AppendAllText(log, e.Data + "\n"); };
         process.BeginOutputReadLine();
@@ -114,6 +121,31 @@ public sealed class RunnerCluster : IAsyncDisposable
             return runner.NodeId is not null;
         }, $"runner {name} to register", TimeSpan.FromSeconds(60));
         return runner;
+    }
+
+    /// <summary>Waits like <see cref="WaitUntilAsync"/>; on a timeout the message carries the store's state and the runners' logs.</summary>
+    public async Task WaitAsync(Func<Entourage.Server.Storage.AppDbContext, Task<bool>> condition, string what, TimeSpan timeout)
+    {
+        try
+        {
+            await WaitUntilAsync(Server, condition, what, timeout);
+        }
+        catch (TimeoutException)
+        {
+            await using var db = Db(Server);
+            var tasks = await db.Tasks.AsNoTracking().OrderBy(t => t.Id).Select(t => $"task {t.Id} {t.Status} {t.Branch} {t.WorktreePath}").ToListAsync();
+            var turns = await db.Turns.AsNoTracking().OrderBy(t => t.StartedAt).Select(t => $"turn {t.TaskId} {t.State} {t.Node} {t.Error} {t.Log}").ToListAsync();
+            var merges = await db.MergeQueue.AsNoTracking().Select(m => $"merge {m.TaskId} {m.State} {m.Phase} {m.Error}").ToListAsync();
+            var logs = _runners.Select(r => $"--- {r.Name} ---\n" + TailOf(Path.Combine(Path.GetTempPath(), $"entourage-runner-{r.Name}-{r.Process.Id}.log")));
+            throw new TimeoutException($"Timed out waiting for {what}\n{string.Join('\n', tasks.Concat(turns).Concat(merges).Concat(logs))}");
+        }
+    }
+
+    private static string TailOf(string path)
+    {
+        if (!File.Exists(path)) return "(no log)";
+        var text = File.ReadAllText(path);
+        return text.Length > 6000 ? text[^6000..] : text;
     }
 
     public RunnerProcess RunnerOf(string nodeId) => _runners.Single(r => r.NodeId == nodeId);

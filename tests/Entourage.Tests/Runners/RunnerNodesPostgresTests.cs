@@ -71,7 +71,7 @@ public sealed class RunnerNodesPostgresTests : IAsyncLifetime
         var ids = (batch["tasks"] as JsonArray ?? batch.AsArray()).Select(t => t!["id"]!.GetValue<long>()).ToArray();
         var (t1, t2, t3, t4, feature) = (ids[0], ids[1], ids[2], ids[3], ids[4]);
 
-        await WaitUntilAsync(_c.Server, db => db.Tasks.AnyAsync(t => t.Id == feature && t.Status == TaskState.Done), "the feature to be done", TimeSpan.FromSeconds(90));
+        await _c.WaitAsync(db => db.Tasks.AnyAsync(t => t.Id == feature && t.Status == TaskState.Done), "the feature to be done", TimeSpan.FromSeconds(240));
 
         await using var db = Db(_c.Server);
         var events = await db.TaskEvents.Where(e => ids.Contains(e.TaskId)).OrderBy(e => e.Id).ToListAsync();
@@ -114,8 +114,8 @@ public sealed class RunnerNodesPostgresTests : IAsyncLifetime
     [Fact]
     public async Task A_killed_runners_turn_finishes_on_the_other_runner_after_the_lease_and_lands_once()
     {
-        var first = await _c.StartRunnerAsync("runner-a");
-        var second = await _c.StartRunnerAsync("runner-b");
+        var first = await _c.StartRunnerAsync("runner-a", settings: RunnerCluster.ShortLease);
+        var second = await _c.StartRunnerAsync("runner-b", settings: RunnerCluster.ShortLease);
         var team = await _c.CreateTeamAsync("platform");
         await PatchSettingsAsync(_c.Server, team, """{"require_review": false}""");
         var started = Path.Combine(_c.Root, "first-started");
@@ -130,7 +130,7 @@ public sealed class RunnerNodesPostgresTests : IAsyncLifetime
             },
         });
         var task = await AddReadyTaskAsync(_c.Server, team, agent, "Create GET/PATCH /api/v1/users/me endpoint");
-        await WaitUntilAsync(_c.Server, _ => Task.FromResult(File.Exists(started)), "the first turn to start", TimeSpan.FromSeconds(60));
+        await _c.WaitAsync(_ => Task.FromResult(File.Exists(started)), "the first turn to start", TimeSpan.FromSeconds(60));
 
         Guid firstTurn;
         string victimNode;
@@ -144,7 +144,7 @@ public sealed class RunnerNodesPostgresTests : IAsyncLifetime
         var survivor = victim == first ? second : first;
         victim.Kill();
 
-        await WaitUntilAsync(_c.Server, db => db.Tasks.AnyAsync(t => t.Id == task && t.Status == TaskState.Done), "the task to land after the lease ran out", TimeSpan.FromSeconds(90));
+        await _c.WaitAsync(db => db.Tasks.AnyAsync(t => t.Id == task && t.Status == TaskState.Done), "the task to land after the lease ran out", TimeSpan.FromSeconds(240));
 
         await using var db = Db(_c.Server);
         var turns = await db.Turns.AsNoTracking().Where(t => t.AgentId == agent).OrderBy(t => t.StartedAt).ToListAsync();
@@ -162,9 +162,10 @@ public sealed class RunnerNodesPostgresTests : IAsyncLifetime
         (await MainLogAsync()).Count(s => s.Contains($"(task #{task})", StringComparison.Ordinal)).ShouldBe(1);
         (await GitCli.RunOrThrowAsync(_c.Remote, ["ls-tree", "--name-only", "main"], default)).ShouldContain($"task-{task}.txt");
 
-        var node = await _c.Server.GetJsonAsync($"/api/v1/nodes/{victim.NodeId}");
-        node["state"]!.GetValue<string>().ShouldBe("lost");
-        node["running_turns"]!.GetValue<int>().ShouldBe(0);
+        // GET /nodes shows the killed runner lost (once its heartbeat is a lease old) with nothing running.
+        await _c.WaitAsync(async _ => (await _c.Server.GetJsonAsync($"/api/v1/nodes/{victim.NodeId}"))["state"]!.GetValue<string>() == "lost",
+            "the killed runner to show lost", TimeSpan.FromSeconds(60));
+        (await _c.Server.GetJsonAsync($"/api/v1/nodes/{victim.NodeId}"))["running_turns"]!.GetValue<int>().ShouldBe(0);
     }
 
     [Fact]
@@ -183,8 +184,8 @@ public sealed class RunnerNodesPostgresTests : IAsyncLifetime
             for (var i = 0; i < 4; i++) agents.Add((team, await AddFakeAgentAsync(_c.Server, team, $"eng-{i}", script)));
         foreach (var (team, agent) in agents) await SendMessageAsync(_c.Server, team, agent, "work");
 
-        await WaitUntilAsync(_c.Server, async db => await db.DispatchRequests.CountAsync(d => d.State == DispatchState.Done) == agents.Count,
-            "every message handled", TimeSpan.FromSeconds(90));
+        await _c.WaitAsync(async db => await db.DispatchRequests.CountAsync(d => d.State == DispatchState.Done) == agents.Count,
+            "every message handled", TimeSpan.FromSeconds(240));
 
         await using var db = Db(_c.Server);
         var turns = await db.Turns.AsNoTracking().ToListAsync();
