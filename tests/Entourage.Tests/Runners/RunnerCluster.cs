@@ -51,10 +51,10 @@ public sealed class RunnerCluster : IAsyncDisposable
         ["Dispatch:HeartbeatSeconds"] = "1",
         ["Dispatch:PollSeconds"] = "1",
         ["Merging:PollSeconds"] = "1",
-    }.Concat(extra ?? new Dictionary<string, string?>()).ToDictionary());
+    }.Concat(extra ?? new Dictionary<string, string?>()).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value));
 
-    /// <summary>A short lease (~2 s of the issue, 3 s for slack) so a killed runner's turn moves within seconds.</summary>
-    public static Dictionary<string, string?> ShortLease => new() { ["Dispatch:LeaseSeconds"] = "3", ["Dispatch:HeartbeatSeconds"] = "0.5" };
+    /// <summary>A short lease (the issue's ~2 s, with slack for a loaded machine) so a killed runner's turn moves within seconds.</summary>
+    public static Dictionary<string, string?> ShortLease => new() { ["Dispatch:LeaseSeconds"] = "4", ["Dispatch:HeartbeatSeconds"] = "0.5" };
 
     public static async Task<RunnerCluster> StartAsync(IDictionary<string, string?>? settings = null)
     {
@@ -119,7 +119,7 @@ public sealed class RunnerCluster : IAsyncDisposable
             if (process.HasExited) throw new InvalidOperationException($"Runner {name} exited with {process.ExitCode}: {await File.ReadAllTextAsync(log)}");
             runner.NodeId = await db.Nodes.Where(n => n.Role == "runner" && n.Id.Contains(marker)).Select(n => n.Id).FirstOrDefaultAsync();
             return runner.NodeId is not null;
-        }, $"runner {name} to register", TimeSpan.FromSeconds(60));
+        }, $"runner {name} to register", TimeSpan.FromSeconds(180));
         return runner;
     }
 
