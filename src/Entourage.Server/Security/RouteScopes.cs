@@ -69,6 +69,8 @@ public static class RouteScopes
         ["GET /api/v1/human-requests"] = UnscopedRule.HandlerFilters,
         ["GET /api/v1/events/stream"] = UnscopedRule.HandlerFilters,
         ["POST /api/v1/tasks/wait"] = UnscopedRule.HandlerFilters,
+        // The cluster's machines (hosts, every team's running turns): operators only, never an org key.
+        ["GET /api/v1/nodes"] = UnscopedRule.AdminOnly,
     };
 
     /// <summary>

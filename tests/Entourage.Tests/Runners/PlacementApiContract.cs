@@ -73,8 +73,8 @@ public abstract class PlacementApiContract(Store store) : IAsyncLifetime
         n["labels"]!.AsArray().Select(l => l!.GetValue<string>()).ShouldBe(["local"]);
         n["running_turns"]!.GetValue<int>().ShouldBe(0);
         n["version"].ShouldNotBeNull();
-        (await _server.GetJsonAsync($"/api/v1/nodes/{n["id"]!.GetValue<string>()}"))["id"]!.GetValue<string>().ShouldBe(n["id"]!.GetValue<string>());
-        (await _server.Http.GetAsync("/api/v1/nodes/nope")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await _server.GetJsonAsync($"/api/v1/nodes?id={n["id"]!.GetValue<string>()}")).AsArray().Count.ShouldBe(1);
+        (await _server.GetJsonAsync("/api/v1/nodes?id=nope")).AsArray().ShouldBeEmpty();
         (await _server.Http.GetAsync("/api/v1/nodes?state=sleeping")).StatusCode.ShouldBe(HttpStatusCode.UnprocessableEntity);
     }
 

@@ -163,9 +163,9 @@ public sealed class RunnerNodesPostgresTests : IAsyncLifetime
         (await GitCli.RunOrThrowAsync(_c.Remote, ["ls-tree", "--name-only", "main"], default)).ShouldContain($"task-{task}.txt");
 
         // GET /nodes shows the killed runner lost (once its heartbeat is a lease old) with nothing running.
-        await _c.WaitAsync(async _ => (await _c.Server.GetJsonAsync($"/api/v1/nodes/{victim.NodeId}"))["state"]!.GetValue<string>() == "lost",
-            "the killed runner to show lost", TimeSpan.FromSeconds(60));
-        (await _c.Server.GetJsonAsync($"/api/v1/nodes/{victim.NodeId}"))["running_turns"]!.GetValue<int>().ShouldBe(0);
+        async Task<JsonNode> Victim() => (await _c.Server.GetJsonAsync($"/api/v1/nodes?id={victim.NodeId}")).AsArray().Single()!;
+        await _c.WaitAsync(async _ => (await Victim())["state"]!.GetValue<string>() == "lost", "the killed runner to show lost", TimeSpan.FromSeconds(60));
+        (await Victim())["running_turns"]!.GetValue<int>().ShouldBe(0);
     }
 
     [Fact]

@@ -20,23 +20,16 @@ public static class NodeEndpoints
     {
         var g = api.MapGroup("/nodes").WithTags("Nodes");
         g.MapGet("", List).WithSummary("Server and runner nodes: role, labels, state, heartbeat, running turns, version.");
-        g.MapGet("/{node_id}", Get).WithSummary("One node and the turns it runs.");
     }
 
-    private static async Task<Ok<List<NodeDto>>> List(string? state, AppDbContext db, IOptions<DispatchOptions> options, TimeProvider clock, CancellationToken ct)
+    private static async Task<Ok<List<NodeDto>>> List(string? state, string? id, AppDbContext db, IOptions<DispatchOptions> options, TimeProvider clock, CancellationToken ct)
     {
         if (state is not null && state is not ("active" or "lost" or "stopped"))
             throw ApiProblem.Invalid("state", "Filter by active, lost or stopped, or leave it out for every node.");
-        var nodes = await db.Nodes.AsNoTracking().ToListAsync(ct);
+        var nodes = await db.Nodes.AsNoTracking().Where(n => id == null || n.Id == id).ToListAsync(ct);
         var dtos = await ToDtosAsync(db, nodes, options.Value, clock, ct);
         return TypedResults.Ok(dtos.Where(n => state is null || n.State == state)
             .OrderBy(n => n.State == "active" ? 0 : n.State == "lost" ? 1 : 2).ThenBy(n => n.Role).ThenBy(n => n.StartedAt).ToList());
-    }
-
-    private static async Task<Ok<NodeDto>> Get(string node_id, AppDbContext db, IOptions<DispatchOptions> options, TimeProvider clock, CancellationToken ct)
-    {
-        var node = await db.Nodes.AsNoTracking().FirstOrDefaultAsync(n => n.Id == node_id, ct) ?? throw ApiProblem.NotFound("node", node_id);
-        return TypedResults.Ok((await ToDtosAsync(db, [node], options.Value, clock, ct)).Single());
     }
 
     private static async Task<List<NodeDto>> ToDtosAsync(AppDbContext db, List<Node> nodes, DispatchOptions o, TimeProvider clock, CancellationToken ct)
