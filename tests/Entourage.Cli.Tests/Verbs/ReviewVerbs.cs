@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Entourage.Cli.Infrastructure;
 using Entourage.Cli.Tests.Support;
-using Entourage.Server.Merging;
+using Entourage.Server.Git;
 using Entourage.Tests.Infrastructure;
 
 namespace Entourage.Cli.Tests.Verbs;
@@ -54,7 +54,7 @@ public abstract class ReviewVerbs(Store store) : IAsyncLifetime
         try { Directory.Delete(_repo, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    private static Task<string> Git(string dir, params string[] args) => GitRunner.CheckedAsync(dir, CancellationToken.None, args);
+    private static Task<string> Git(string dir, params string[] args) => GitCli.CheckedAsync(dir, CancellationToken.None, args);
 
     private static async Task CommitAsync(string worktree, string content, string message)
     {
