@@ -82,6 +82,36 @@ public abstract class DispatcherContract(Store store) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Each_of_an_agents_ready_tasks_gets_its_own_turn()
+    {
+        // Three ready tasks of one agent arrive in one batch, so all three task_ready requests are pending when the
+        // first turn is claimed. That turn works one task; the other two must still get turns of their own.
+        var team = await CreateTeamAsync(_server);
+        await DispatchHarnessExtras.PatchSettingsAsync(_server, team, """{"require_review": false}""");
+        var agent = await AddFakeAgentAsync(_server, team, "eng", Script(
+            Step("http", new { method = "POST", path = "/api/v1/tasks/{task_id}/status", body = new { status = "done" } })));
+        var batch = await _server.PostJsonAsync($"/api/v1/teams/{team}/tasks/batch", new JsonObject
+        {
+            ["tasks"] = new JsonArray(
+                new JsonObject { ["title"] = "Create notifications table", ["assignee_id"] = agent.ToString() },
+                new JsonObject { ["title"] = "Add notification API", ["assignee_id"] = agent.ToString() },
+                new JsonObject { ["title"] = "Document notifications", ["assignee_id"] = agent.ToString() }),
+        }.ToJsonString());
+        var ids = (batch["tasks"] as JsonArray ?? batch.AsArray()).Select(t => t!["id"]!.GetValue<long>()).ToArray();
+
+        // A turn marks its task done and only then ends, so wait for the turns to end as well.
+        await WaitUntilAsync(_server, async db =>
+            await db.Tasks.CountAsync(t => ids.Contains(t.Id) && t.Status == TaskState.Done) == 3
+            && !await db.Turns.AnyAsync(t => t.AgentId == agent && t.State == TurnState.Running), "all three tasks done and their turns ended");
+
+        await using var db = Db(_server);
+        var turns = await db.Turns.Where(t => t.AgentId == agent).ToListAsync();
+        turns.Select(t => t.TaskId).Order().ShouldBe(ids.Select(i => (long?)i).Order(), "one turn per task");
+        turns.ShouldAllBe(t => t.State == TurnState.Succeeded);
+        (await db.DispatchRequests.Where(d => d.AgentId == agent).Select(d => d.State).ToListAsync()).ShouldAllBe(s => s == DispatchState.Done);
+    }
+
+    [Fact]
     public async Task Cancelling_a_running_turn_kills_its_process_and_drops_its_work()
     {
         var team = await CreateTeamAsync(_server);
