@@ -101,8 +101,7 @@ public sealed partial class Claimer(
         var now = clock.GetUtcNow().UtcDateTime;
         var turnId = Guid.CreateVersion7();
         var lease = now + options.Value.Lease;
-        var target = await TargetTaskAsync(db, c.AgentId, ct);
-        var requests = await ClaimRequestsAsync(db, node.Id, c.AgentId, target, turnId, lease, now, ct);
+        var requests = await ClaimRequestsAsync(db, node.Id, c.AgentId, turnId, lease, now, ct);
         if (requests.Count == 0) return (ClaimOutcome.NothingPending, null);
 
         var taskId = await PickTaskAsync(db, c.AgentId, requests, ct);
@@ -146,26 +145,11 @@ public sealed partial class Claimer(
     }
 
     /// <summary>
-    /// The task this turn is for: the oldest ready task the agent was woken for, else the oldest task any pending
-    /// request names, else none (only task-less work, e.g. a plain message).
+    /// The claim statement of DESIGN §4: every pending request of the agent, returned by the same statement. On
+    /// PostgreSQL rows another node holds are skipped (<c>FOR UPDATE SKIP LOCKED</c>); SQLite's BEGIN IMMEDIATE
+    /// already makes this transaction the only writer.
     /// </summary>
-    private static async Task<long?> TargetTaskAsync(AppDbContext db, Guid agentId, CancellationToken ct)
-    {
-        var withTask = db.DispatchRequests.AsNoTracking()
-            .Where(d => d.AgentId == agentId && d.State == DispatchState.Pending && d.TaskId != null)
-            .OrderBy(d => d.Reason == DispatchReason.TaskReady ? 0 : 1).ThenBy(d => d.Priority).ThenBy(d => d.Id);
-        return await withTask.Select(d => d.TaskId).FirstOrDefaultAsync(ct);
-    }
-
-    /// <summary>
-    /// The claim statement of DESIGN §4: every pending request of the agent that belongs to this turn's task or to
-    /// no task, returned by the same statement. Requests about the agent's other tasks stay pending for their own
-    /// turns: one turn works one task in one worktree, and taking another ready task's request here would mark it
-    /// done when this turn ends, leaving that task todo with nothing to wake its agent. On PostgreSQL rows another
-    /// node holds are skipped (<c>FOR UPDATE SKIP LOCKED</c>); SQLite's BEGIN IMMEDIATE already makes this
-    /// transaction the only writer.
-    /// </summary>
-    private static async Task<List<DispatchRequest>> ClaimRequestsAsync(AppDbContext db, string nodeId, Guid agentId, long? target, Guid turnId, DateTime lease, DateTime now, CancellationToken ct)
+    private static async Task<List<DispatchRequest>> ClaimRequestsAsync(AppDbContext db, string nodeId, Guid agentId, Guid turnId, DateTime lease, DateTime now, CancellationToken ct)
     {
         var rows = db.IsPostgres
             ? db.DispatchRequests.FromSql($"""
@@ -173,7 +157,6 @@ public sealed partial class Claimer(
                    SET state = 'claimed', owner = {nodeId}, lease_until = {lease}, turn_id = {turnId}, updated_at = {now}
                  WHERE id IN (SELECT id FROM dispatch_requests
                                WHERE agent_id = {agentId} AND state = 'pending'
-                                 AND (task_id IS NULL OR task_id = {target})
                                ORDER BY priority, id
                                FOR UPDATE SKIP LOCKED)
                 RETURNING *
@@ -182,7 +165,6 @@ public sealed partial class Claimer(
                 UPDATE dispatch_requests
                    SET state = 'claimed', owner = {nodeId}, lease_until = {lease}, turn_id = {turnId}, updated_at = {now}
                  WHERE agent_id = {agentId} AND state = 'pending'
-                   AND (task_id IS NULL OR task_id = {target})
                 RETURNING *
                 """);
         var list = await rows.AsNoTracking().ToListAsync(ct);
@@ -191,10 +173,6 @@ public sealed partial class Claimer(
         return list;
     }
 
-    /// <summary>
-    /// The task the turn works on: a ready task it was woken for, else a task named by a request, else the task
-    /// the agent is already working on (a message about "the endpoint" belongs in that worktree).
-    /// </summary>
     /// <summary>
     /// An engineer's turn works one task: the ready work of its other tasks goes back to pending for its next turn.
     /// Consumed by this turn, it would be marked done with it and the other task never dispatched again. The
@@ -212,6 +190,10 @@ public sealed partial class Claimer(
         return requests.Where(r => !others.Contains(r.Id)).ToList();
     }
 
+    /// <summary>
+    /// The task the turn works on: a ready task it was woken for, else a task named by a request, else the task
+    /// the agent is already working on (a message about "the endpoint" belongs in that worktree).
+    /// </summary>
     private static async Task<long?> PickTaskAsync(AppDbContext db, Guid agentId, List<DispatchRequest> requests, CancellationToken ct)
     {
         var fromRequests = requests.Where(r => r.Reason == DispatchReason.TaskReady && r.TaskId is not null).Select(r => r.TaskId)
