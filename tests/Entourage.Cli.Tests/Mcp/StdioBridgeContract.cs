@@ -126,7 +126,11 @@ public abstract class StdioBridgeContract(Store store) : IAsyncLifetime
         var review = await engineer.Client.CallOkAsync("request_review", new { summary = "Adds the table." });
         review["state"]!.GetValue<string>().ShouldBe("pending");
         (await engineer.Client.CallOkAsync("get_review_feedback", new { task_id = ids[0] }))["id"]!.GetValue<long>().ShouldBe(review["id"]!.GetValue<long>());
-        await manager.Client.CallOkAsync("update_task_status", new { task_id = ids[0], status = "done" });
+        // The team requires review (the default): done comes from an approval and the merge, not from an agent.
+        (await manager.Client.CallErrorAsync("update_task_status", new { task_id = ids[0], status = "done" })).ShouldContain("reviewer approves it");
+        await _server.PostJsonAsync($"/api/v1/reviews/{review["id"]}/approve", """{"body": "LGTM"}""");
+        var waited = await _server.PostJsonAsync("/api/v1/tasks/wait", $$"""{"task_ids": [{{ids[0]}}], "timeout_seconds": 60}""");
+        waited.ToJsonString().ShouldContain("\"done\"");
         (await manager.Client.CallOkAsync("get_task", new { task_id = ids[1] }))["ready"]!.GetValue<bool>().ShouldBeTrue();
         (await manager.Client.CallOkAsync("assign_task", new { task_id = ids[1], assignee_id = "eng-frontend" }))["assignee_name"]!.GetValue<string>().ShouldBe("eng-frontend");
         var kinds = (await manager.Client.CallOkAsync("get_task_events", new { task_id = ids[0] })).AsArray().Select(e => e!["kind"]!.GetValue<string>()).ToList();

@@ -63,14 +63,11 @@ public sealed class RunInTmuxWithFakeAgents : IAsyncLifetime
             "the frontend task running after the backend one", ScreenTimeout);
         await SaveAsync("fake-2-frontend-running", screen);
 
-        screen = await tmux.WaitForScreenAsync(s => s.Contains("2/2 tasks done") && s.Contains("$0.20"), "both tasks done with their cost", ScreenTimeout);
-        await SaveAsync("fake-3-plan-done", screen);
-
-        // The manager's last step in the spec: mark the parent feature done.
-        await _server.Http.PostAsync($"/api/v1/tasks/{feature}/status", new StringContent("""{"status": "in_progress"}""", System.Text.Encoding.UTF8, "application/json"));
-        await _server.PostJsonAsync($"/api/v1/tasks/{feature}/status", """{"status": "done"}""");
+        // The feature is a parent task: it is done as soon as both sub-tasks are (issue #6), and `run` ends there.
+        // The last turn's cost may land just after that, so only the first task's cost is asserted on screen.
         screen = await tmux.WaitForScreenAsync(s => s.Contains("[exit "), "the command ending", ScreenTimeout);
         await SaveAsync("fake-4-final", screen);
+        screen.ShouldContain("2/2 tasks done");
         screen.ShouldContain("Feature done.");
         screen.ShouldContain("[exit 0]");
         Row(screen, "Create GET/PATCH").ShouldContain("$0.10");
