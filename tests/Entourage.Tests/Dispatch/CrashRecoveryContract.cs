@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Entourage.Tests.Infrastructure;
 using static Entourage.Tests.Dispatch.DispatchHarness;
@@ -17,7 +14,7 @@ public abstract class CrashRecoveryContract(Store store) : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("entourage-crash-").FullName;
     private string? _pg;
-    private Process? _server;
+    private Faults.ChildServer? _server;
 
     public async ValueTask InitializeAsync()
     {
@@ -28,7 +25,7 @@ public abstract class CrashRecoveryContract(Store store) : IAsyncLifetime
     {
         // Releases the first, orphaned agent process (it waits on this gate).
         await File.WriteAllTextAsync(Path.Combine(_dir, "gate"), "go");
-        Kill();
+        _server?.Dispose();
         if (_pg is not null) await PostgresTestDatabase.DropAsync(_pg);
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
@@ -83,47 +80,16 @@ public abstract class CrashRecoveryContract(Store store) : IAsyncLifetime
         events.Count(k => k == "turn_lost").ShouldBe(1);
     }
 
+    /// <summary>The server build as a child process on the same store as before (Faults/ChildServer).</summary>
     private async Task<string> StartServerAsync()
     {
-        var dll = Path.Combine(RepoRoot, "src", "Entourage.Server", "bin", new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Name, "net10.0", "Entourage.Server.dll");
-        File.Exists(dll).ShouldBeTrue($"server build missing: {dll}");
-        int port;
-        using (var l = new TcpListener(IPAddress.Loopback, 0)) { l.Start(); port = ((IPEndPoint)l.LocalEndpoint).Port; l.Stop(); }
-        var url = $"http://127.0.0.1:{port}";
-        var psi = new ProcessStartInfo(DotnetHost) { WorkingDirectory = _dir, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(dll);
-        psi.ArgumentList.Add("--urls");
-        psi.ArgumentList.Add(url);
-        psi.Environment["ENTOURAGE__Storage__DataDirectory"] = Path.Combine(_dir, ".entourage");
-        psi.Environment["ENTOURAGE__Dispatch__LeaseSeconds"] = "2";
-        psi.Environment["ENTOURAGE__Dispatch__HeartbeatSeconds"] = "0.5";
-        psi.Environment["ENTOURAGE__Dispatch__PollSeconds"] = "1";
-        if (_pg is not null) psi.Environment["ENTOURAGE__Storage__DatabaseUrl"] = _pg;
-        _server = Process.Start(psi)!;
-        var log = Path.Combine(Path.GetTempPath(), "entourage-crash-test.log");
-        _server.OutputDataReceived += (_, e) => { lock (_dir) File.AppendAllText(log, e.Data + "\n"); };
-        _server.ErrorDataReceived += (_, e) => { lock (_dir) File.AppendAllText(log, e.Data + "\n"); };
-        _server.BeginOutputReadLine();
-        _server.BeginErrorReadLine();
-        using var probe = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(5) };
-        await WaitForAsync(async () =>
-        {
-            if (_server.HasExited) throw new InvalidOperationException($"The server exited with {_server.ExitCode}.");
-            try { return (await probe.GetAsync("/health")).IsSuccessStatusCode; }
-            catch (HttpRequestException) { return false; }
-            catch (TaskCanceledException) { return false; }
-        }, "the server to start");
-        return url;
+        _server?.Dispose();
+        _server = await Faults.ChildServer.StartAsync(_dir, _pg);
+        return _server.Url;
     }
 
-    private void Kill()
-    {
-        if (_server is { HasExited: false })
-        {
-            _server.Kill(); // SIGKILL: no shutdown hooks, no lease release.
-            _server.WaitForExit();
-        }
-    }
+    /// <summary>SIGKILL: no shutdown hooks, no lease release.</summary>
+    private void Kill() => _server?.Kill();
 }
 
 public sealed class CrashRecoveryContractSqlite() : CrashRecoveryContract(Store.Sqlite);
