@@ -300,6 +300,23 @@ echo "Test results (TRX files in artifacts/test-results/, runner: $MODE${TEST_FI
 printf '%-40s %-28s %7s %7s %7s %7s\n' PROJECT STATUS PASSED FAILED SKIPPED TIME
 for row in "${ROWS[@]}"; do echo "$row"; done
 for b in "${BROKEN[@]}"; do echo "ERROR: project did not run to completion: $b" >&2; done
+# Name every failed test with the start of its message, so a log's tail says what broke.
+for trx in "$RESULTS"/*/*.trx; do
+    [ -f "$trx" ] || continue
+    perl -0777 -ne '
+        # Passed results are often self-closing, so take each result up to the next one.
+        for my $r (split /(?=<UnitTestResult\b)/) {
+            my ($attrs, $body) = $r =~ /^<UnitTestResult\b([^>]*)>(.*)/s or next;
+            next unless $attrs =~ /outcome="(Failed|Error|Timeout|Aborted)"/;
+            my ($name) = $attrs =~ /testName="([^"]*)"/;
+            my ($msg) = $body =~ /<Message>(.*?)<\/Message>/s;
+            $msg //= "";
+            $msg =~ s/&lt;/</g; $msg =~ s/&gt;/>/g; $msg =~ s/&quot;/"/g; $msg =~ s/&apos;/\x27/g; $msg =~ s/&amp;/&/g;
+            my @lines = grep { /\S/ } split /\n/, $msg;
+            print "FAILED $name\n";
+            print "    $_\n" for @lines[0 .. ($#lines < 5 ? $#lines : 5)];
+        }' "$trx"
+done
 echo
 echo "$TOTAL_P passed, $TOTAL_F failed, $TOTAL_S skipped"
 
