@@ -1,13 +1,25 @@
 using Entourage.Server.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Entourage.Server.Dispatch;
 
 /// <summary>Dispatcher: doorbell, claims, leases, sweeper (issue #4).</summary>
 public static class DispatchRegistration
 {
+    /// <summary>Stop budget beyond the drain: killing what is left, recording the clean stop, stopping the web server.</summary>
+    public static readonly TimeSpan DrainMargin = TimeSpan.FromSeconds(15);
+
     public static IServiceCollection AddEntourageDispatch(this IServiceCollection services, IConfiguration config)
     {
         services.AddOptions<DispatchOptions>().Bind(config.GetSection("Dispatch"));
+        // The soft stop drains inside the host's stop budget (HostOptions.ShutdownTimeout, 30 s by default): a
+        // drain longer than that budget was cut short by the host's token, so turns finishing within the configured
+        // Dispatch:ShutdownTimeoutSeconds were killed and released. Give the host the drain plus room for the rest.
+        services.AddOptions<HostOptions>().PostConfigure<IOptions<DispatchOptions>>((host, dispatch) =>
+        {
+            var needed = TimeSpan.FromSeconds(Math.Max(0, dispatch.Value.ShutdownTimeoutSeconds)) + DrainMargin;
+            if (host.ShutdownTimeout != Timeout.InfiniteTimeSpan && host.ShutdownTimeout < needed) host.ShutdownTimeout = needed;
+        });
         services.AddSingleton<Doorbell>();
         services.AddSingleton<NodeIdentity>();
         services.AddSingleton<LocalTurns>();

@@ -18,10 +18,16 @@ public sealed class ChildServer : IDisposable
     public string Url { get; }
     public HttpClient Http { get; }
 
-    private ChildServer(Process process, string url)
+    /// <summary>The server's output (workDir/server.log).</summary>
+    public string LogPath { get; }
+
+    public int Pid => _process.Id;
+
+    private ChildServer(Process process, string url, string logPath)
     {
         _process = process;
         Url = url;
+        LogPath = logPath;
         Http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) };
     }
 
@@ -55,7 +61,7 @@ public sealed class ChildServer : IDisposable
         process.ErrorDataReceived += (_, e) => { lock (gate) File.AppendAllText(log, e.Data + "\n"); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new ChildServer(process, url);
+        var server = new ChildServer(process, url, log);
         using var probe = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
         while (true)
@@ -88,6 +94,24 @@ public sealed class ChildServer : IDisposable
             _process.Kill();
             _process.WaitForExit();
         }
+    }
+
+    /// <summary>SIGTERM: a clean stop (the soft shutdown of running turns), as systemd or docker stop sends it.</summary>
+    public void Terminate() => Infrastructure.ProcessExit.Terminate(_process.Id);
+
+    /// <summary>Waits for the process to end by itself (after <see cref="Terminate"/>) and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"The server did not exit within {timeout.TotalSeconds} s: {Tail(LogPath)}");
+        }
+        return _process.ExitCode;
     }
 
     public void Dispose()
