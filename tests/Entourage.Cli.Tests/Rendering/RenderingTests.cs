@@ -84,4 +84,18 @@ public sealed class RenderingTests
         var plan = FeatureReader.PlanOf(feature, [older, feature, child, grandchild, orphanByManager, someoneElses], manager);
         plan.Select(t => t.Id).ShouldBe([6L, 7L, 8L]);
     }
+
+    [Fact]
+    public void A_finished_feature_still_has_running_turns_while_an_agent_is_busy_on_its_plan()
+    {
+        var feature = Task(5, "Feature", TaskState.Done, null, null);
+        var child = Task(6, "child", TaskState.Done, "eng", 5);
+        FeatureSnapshot With(params AgentDto[] agents) => new(feature, [child], agents, 0m, new Dictionary<long, decimal>());
+
+        // The engineer marked task 6 done from inside its turn: its cost lands when that turn ends.
+        With(Agent("eng", AgentRole.Engineer, "", AgentStatus.Busy, 6)).TurnsStillRunning.ShouldBeTrue();
+        With(Agent("mgr", AgentRole.Manager, "", AgentStatus.Busy, 5)).TurnsStillRunning.ShouldBeTrue();
+        With(Agent("eng", AgentRole.Engineer, "", AgentStatus.Busy, 42)).TurnsStillRunning.ShouldBeFalse();
+        With(Agent("eng", AgentRole.Engineer, "", AgentStatus.Idle)).TurnsStillRunning.ShouldBeFalse();
+    }
 }

@@ -15,6 +15,19 @@ public sealed record FeatureSnapshot(
 {
     public bool Finished => Feature.Status.IsTerminal();
 
+    /// <summary>
+    /// An agent is still in a turn on the feature or its plan. The task that finished the feature is marked done
+    /// from inside its turn, and a turn's cost is recorded when the turn ends, so the totals are final only after.
+    /// </summary>
+    public bool TurnsStillRunning
+    {
+        get
+        {
+            var ids = Plan.Select(t => t.Id).Append(Feature.Id).ToHashSet();
+            return Agents.Any(a => a.Status == AgentStatus.Busy && a.CurrentTaskId is { } id && ids.Contains(id));
+        }
+    }
+
     /// <summary>Plan tasks in DAG order: by depth (longest chain of dependencies inside the plan), then id.</summary>
     public IReadOnlyList<(TaskDto Task, int Depth)> Ordered()
     {

@@ -20,6 +20,9 @@ public sealed class RunCommand : EntourageCommand
     private readonly Option<long?> _attach = new("--attach") { Description = "Watch an already submitted feature task instead of creating one." };
     private readonly Option<bool> _detach = new("--no-watch") { Description = "Submit and return at once." };
 
+    /// <summary>How long the view waits, once the feature is finished, for the turns still on it to end (costs).</summary>
+    public static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(20);
+
     public RunCommand(CliEnvironment env) : base("run", "Give a team a feature and watch it land (Ctrl-C detaches).", env)
     {
         Arguments.Add(_feature);
@@ -57,6 +60,14 @@ public sealed class RunCommand : EntourageCommand
         await using var signal = new ChangeSignal(ctx.Client, team.Id);
         var started = ctx.Env.Clock.GetUtcNow();
         FeatureSnapshot? last = null;
+        DateTimeOffset? finishedAt = null;
+        // Finished, and either no turn is still running on it or those turns took longer than SettleTimeout.
+        bool Settled(FeatureSnapshot? s)
+        {
+            if (s is null || !s.Finished) return false;
+            finishedAt ??= ctx.Env.Clock.GetUtcNow();
+            return !s.TurnsStillRunning || ctx.Env.Clock.GetUtcNow() - finishedAt >= SettleTimeout;
+        }
         try
         {
             if (interactive)
@@ -65,7 +76,7 @@ public sealed class RunCommand : EntourageCommand
                 last = first;
                 await ctx.Out.Live(FeatureBoard.Render(first, TimeSpan.Zero, signal.Mode)).AutoClear(false).StartAsync(async live =>
                 {
-                    while (!last.Finished)
+                    while (!Settled(last))
                     {
                         await signal.WaitAsync(ct);
                         last = await reader.ReadAsync(ct);
@@ -76,7 +87,7 @@ public sealed class RunCommand : EntourageCommand
             }
             else
             {
-                while (last is null || !last.Finished)
+                while (!Settled(last))
                 {
                     if (last is not null) await signal.WaitAsync(ct);
                     var next = await reader.ReadAsync(ct);
@@ -93,6 +104,8 @@ public sealed class RunCommand : EntourageCommand
             return ExitCodes.Ok;
         }
 
+        // Settled(last) held, so last was read.
+        ArgumentNullException.ThrowIfNull(last);
         if (ctx.Json) ctx.Env.OutWriter.WriteLine(Line.Json("finished", last.Feature));
         else if (!interactive) ctx.Out.Write(FeatureBoard.Render(last, ctx.Env.Clock.GetUtcNow() - started, signal.Mode));
         return last.Feature.Status == TaskState.Done ? ExitCodes.Ok : ExitCodes.Error;
