@@ -94,6 +94,8 @@ public abstract class MessagesContract(Store store) : IAsyncLifetime
         bad["errors"]!.AsObject().Select(kv => kv.Key).ShouldBe(["daily_cost_limit_usd", "max_concurrent_agents", "merge_strategy"], ignoreOrder: true);
         (await _s.PatchAsync(path, """{"max_concurent_agents": 3}""")).ShouldBe(HttpStatusCode.BadRequest).Text.ShouldContain("max_concurent_agents");
         (await _s.PatchAsync(path, """{"max_concurrent_agents": "many"}""")).ShouldBe(HttpStatusCode.BadRequest);
+        // An unpaired surrogate escape parses as JSON but is not text: 400, not 500 (found by the REST fuzz).
+        (await _s.PatchAsync(path, """{"check_command": "\ud800 lone", "title": "\udc00"}""")).ShouldBe(HttpStatusCode.BadRequest).Text.ShouldContain("surrogate");
         (await _s.FingerprintAsync()).ShouldBe(before);
 
         var cleared = (await _s.PatchAsync(path, """{"daily_cost_limit_usd": null}""")).ShouldBe(HttpStatusCode.OK).Json;

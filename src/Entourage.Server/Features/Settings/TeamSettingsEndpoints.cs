@@ -98,6 +98,12 @@ public static class TeamSettingsEndpoints
         {
             throw ProblemFromJson(e);
         }
+        catch (InvalidOperationException)
+        {
+            // The parsed tree keeps strings escaped; an unpaired surrogate escape (\ud800) only fails when it is
+            // unescaped here, as InvalidOperationException rather than JsonException.
+            throw ApiProblem.BadRequest("A string in the body is not valid Unicode: it has an unpaired surrogate escape such as \\ud800. Send valid UTF-16 text.");
+        }
     }
 
     private static Exception ProblemFromJson(JsonException e)
