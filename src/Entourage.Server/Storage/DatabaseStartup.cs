@@ -15,6 +15,12 @@ public sealed partial class DatabaseStartup(
     TimeProvider clock,
     ILogger<DatabaseStartup> logger) : IHostedService, IDisposable
 {
+    /// <summary>
+    /// Attempts made even when the window has passed: on a starved machine one connection attempt (15 s connect
+    /// timeout, several round trips to migrate) can outlast the whole window, which left no retry at all.
+    /// </summary>
+    private const int MinAttempts = 3;
+
     private SqliteSingleProcessLock? _lock;
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -33,7 +39,7 @@ public sealed partial class DatabaseStartup(
                 LogReady(logger, o.UsePostgres ? "PostgreSQL" : o.SqlitePath);
                 return;
             }
-            catch (Exception ex) when (o.UsePostgres && IsTransient(ex) && clock.GetUtcNow() < deadline && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (o.UsePostgres && IsTransient(ex) && (attempt < MinAttempts || clock.GetUtcNow() < deadline) && !cancellationToken.IsCancellationRequested)
             {
                 LogRetry(logger, attempt, ex.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 250 * attempt)), clock, cancellationToken);
