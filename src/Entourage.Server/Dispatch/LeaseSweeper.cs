@@ -11,6 +11,8 @@ namespace Entourage.Server.Dispatch;
 /// Runs on every node each heartbeat interval: heartbeats this node's row, marks silent nodes lost, and returns
 /// the work of turns whose lease ran out (their node died) to pending with attempt + 1, or dead after max
 /// attempts with the task failed. Claimed requests whose turn never got going are released the same way.
+/// On SQLite the store belongs to this one process (a file lock guarantees it), so at startup the turns a previous
+/// server process left running are known dead and are returned at once, without waiting out their lease.
 /// </summary>
 public sealed partial class LeaseSweeper(
     IDbContextFactory<AppDbContext> factory,
@@ -19,6 +21,7 @@ public sealed partial class LeaseSweeper(
     NodeIdentity node,
     LocalTurns local,
     IOptions<DispatchOptions> options,
+    IOptions<StorageOptions> storage,
     TimeProvider clock,
     ILogger<LeaseSweeper> logger) : LoopService(logger, clock)
 {
@@ -28,6 +31,30 @@ public sealed partial class LeaseSweeper(
     {
         _startedAt = Clock.GetUtcNow().UtcDateTime;
         await HeartbeatNodeAsync(ct);
+        if (!storage.Value.UsePostgres) await RecoverPredecessorTurnsAsync(ct);
+    }
+
+    /// <summary>
+    /// SQLite: a turn still running at startup belonged to a server process that died (crash, SIGKILL, power loss);
+    /// no other process can be running it. Same rules as an expired lease (attempt + 1, dead after max attempts).
+    /// Turns of runner nodes are left to their lease: a runner lives apart from the server and may still run them.
+    /// </summary>
+    private async Task RecoverPredecessorTurnsAsync(CancellationToken ct)
+    {
+        List<Turn> orphaned;
+        await using (var db = await factory.CreateDbContextAsync(ct))
+        {
+            var runners = db.Nodes.Where(n => n.Role == "runner").Select(n => n.Id);
+            orphaned = await db.Turns.AsNoTracking()
+                .Where(t => t.State == TurnState.Running && t.Node != node.Id && !runners.Contains(t.Node))
+                .ToListAsync(ct);
+        }
+        foreach (var t in orphaned)
+        {
+            var error = $"The server process that ran this turn ({t.Node}) ended without a clean stop; this server owns the SQLite store alone, so the work was returned at its start for another attempt.";
+            await SweepAsync(t, error, leaseExpired: false, ct);
+        }
+        if (orphaned.Count > 0) LogRecovered(logger, orphaned.Count);
     }
 
     protected override async Task<bool> IterateAsync(CancellationToken ct)
@@ -49,15 +76,18 @@ public sealed partial class LeaseSweeper(
 
     protected override Task WaitAsync(CancellationToken ct) => Task.Delay(options.Value.Heartbeat, Clock, ct);
 
-    private async Task<bool> SweepAsync(Turn turn, CancellationToken ct)
+    private Task<bool> SweepAsync(Turn turn, CancellationToken ct) =>
+        SweepAsync(turn, $"Node {turn.Node} stopped heartbeating (lease expired at {turn.LeaseUntil:O}); the work was returned for another attempt.", leaseExpired: true, ct);
+
+    /// <summary>Ends a dead node's turn as lost and retries its work, unless it ended (or, for a lease, was renewed) meanwhile.</summary>
+    private async Task<bool> SweepAsync(Turn turn, string error, bool leaseExpired, CancellationToken ct)
     {
         // A turn of this node that is still running here is alive; only its heartbeat was late.
         if (turn.Node == node.Id && local.TryGet(turn.Id, out _)) return false;
         await using var db = await factory.CreateDbContextAsync(ct);
         var now = Clock.GetUtcNow().UtcDateTime;
-        var error = $"Node {turn.Node} stopped heartbeating (lease expired at {turn.LeaseUntil:O}); the work was returned for another attempt.";
         await using var tx = await TaskTransaction.BeginAsync(db, turn.TeamId, ct);
-        var n = await db.Turns.Where(t => t.Id == turn.Id && t.State == TurnState.Running && t.LeaseUntil < now)
+        var n = await db.Turns.Where(t => t.Id == turn.Id && t.State == TurnState.Running && (!leaseExpired || t.LeaseUntil < now))
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.State, TurnState.Lost).SetProperty(t => t.EndedAt, now).SetProperty(t => t.Error, error), ct);
         if (n == 0) return false;
         await completion.SettleRequestsAsync(db, turn.Id, turn.TaskId, turn.AgentId, RequestFate.Retry, error, now, ct);
@@ -131,6 +161,9 @@ public sealed partial class LeaseSweeper(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record this node's clean stop: {Error}")]
     private static partial void LogStopNotRecorded(ILogger logger, string error);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Turn {TurnId} of node {Node} lost its lease; its work was returned to pending.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Returned the work of {Count} turn(s) a crashed predecessor left running in the SQLite store.")]
+    private static partial void LogRecovered(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Turn {TurnId} of dead node {Node} ended lost; its work was returned to pending.")]
     private static partial void LogSwept(ILogger logger, Guid turnId, string node);
 }
