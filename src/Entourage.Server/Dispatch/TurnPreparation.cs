@@ -53,17 +53,30 @@ public sealed class TurnPreparation(
         var (workDir, repo, branch) = await WorkingDirectoryAsync(db, agent, team, task, dataDir, log, ct);
         await db.Turns.Where(t => t.Id == turn.Id).ExecuteUpdateAsync(s => s.SetProperty(t => t.WorkingDirectory, workDir), ct);
 
-        string? resume = null;
-        if (adapter is ClaudeCodeAdapter && task is not null)
-            resume = await db.Turns.AsNoTracking()
-                .Where(t => t.AgentId == agent.Id && t.TaskId == task.Id && t.SessionId != null && t.Id != turn.Id)
-                .OrderByDescending(t => t.StartedAt).Select(t => t.SessionId).FirstOrDefaultAsync(ct);
+        var resume = adapter.ResumesSessions && task is not null ? await SessionToResumeAsync(db, agent.Id, task.Id, turn.Id, ct) : null;
 
         var prompt = await PromptBuilder.BuildAsync(db, agent, team, task, claimed.Requests, ct);
         var env = AgentEnvironment.Build(adapter, agent, config, address.Url, claimed.Token, task?.Id, turn.Id, turn.Attempt);
         var ctx = new LaunchContext(agent, config, availability.Executable!, workDir, prompt, address.Url, claimed.Token, turnDir, resume, env);
         var spec = await adapter.BuildAsync(ctx, ct);
         return new PreparedTurn(spec, workDir, turnDir, agent.Model, repo, branch);
+    }
+
+    /// <summary>
+    /// The session of the agent's latest turn on this task that reported one (Claude Code's session_id, Codex's
+    /// thread id), resumed per agent and task. Not when a later turn failed before its CLI reported any session:
+    /// that is what a session that can no longer be resumed looks like (its files gone, another node's CLI home),
+    /// and resuming it again would only fail every attempt, so the agent starts a fresh conversation instead.
+    /// </summary>
+    private static async Task<string?> SessionToResumeAsync(AppDbContext db, Guid agentId, long taskId, Guid turnId, CancellationToken ct)
+    {
+        var last = await db.Turns.AsNoTracking()
+            .Where(t => t.AgentId == agentId && t.TaskId == taskId && t.SessionId != null && t.Id != turnId)
+            .OrderByDescending(t => t.StartedAt).Select(t => new { t.SessionId, t.StartedAt }).FirstOrDefaultAsync(ct);
+        if (last is null) return null;
+        var failedSince = await db.Turns.AnyAsync(t => t.AgentId == agentId && t.TaskId == taskId && t.Id != turnId
+            && t.StartedAt > last.StartedAt && t.State == TurnState.Failed && t.SessionId == null, ct);
+        return failedSince ? null : last.SessionId;
     }
 
     private async Task<(string Path, Runners.TurnRepository? Repo, string? Branch)> WorkingDirectoryAsync(

@@ -13,14 +13,14 @@ public sealed class CodexAdapterLaunch
 {
     private const string Token = "ent_secret_token_value";
 
-    private static Task<LaunchSpec> BuildAsync(JsonObject config, string? model = "gpt-5-codex", string? userConfig = null)
+    private static Task<LaunchSpec> BuildAsync(JsonObject config, string? model = "gpt-5-codex", string? userConfig = null, string? resume = null)
     {
         var agent = new Agent { Id = Guid.NewGuid(), TeamId = Guid.NewGuid(), Name = "eng-codex", Role = AgentRole.Engineer, Model = model, Adapter = "codex" };
         var codexHome = Directory.CreateTempSubdirectory("entourage-codex-home-").FullName;
         if (userConfig is not null) File.WriteAllText(Path.Combine(codexHome, "config.toml"), userConfig);
         var env = new Dictionary<string, string> { ["ENTOURAGE_AGENT_TOKEN"] = Token, ["PATH"] = "/usr/bin", ["CODEX_HOME"] = codexHome };
         var ctx = new LaunchContext(agent, config, "/opt/codex", "/repo/.worktrees/task-7-x", "Do task 7.", "http://127.0.0.1:8000/", Token,
-            "/data/turns/1", null, env);
+            "/data/turns/1", resume, env);
         return new CodexAdapter().BuildAsync(ctx, TestContext.Current.CancellationToken);
     }
 
@@ -65,6 +65,27 @@ public sealed class CodexAdapterLaunch
         Overrides(spec).ShouldContain("approval_policy=\"never\"");
         // Extra arguments come before the stdin marker so they stay options, not the prompt.
         spec.Arguments.TakeLast(3).ShouldBe(["--add-dir", "/srv/cache", "-"]);
+    }
+
+    [Fact]
+    public async Task A_later_turn_on_the_same_task_resumes_the_codex_thread_with_the_same_options()
+    {
+        const string thread = "0199a213-81c0-7800-8aa1-bbab2a035a53";
+        var fresh = await BuildAsync(new JsonObject());
+        var resumed = await BuildAsync(new JsonObject(), resume: thread);
+
+        resumed.Arguments.Take(4).ShouldBe(["exec", "resume", "--json", "--skip-git-repo-check"]);
+        resumed.Arguments.TakeLast(2).ShouldBe([thread, "-"], "the thread id, then the prompt from stdin");
+        resumed.Stdin.ShouldBe("Do task 7.");
+        // Everything else (MCP server, token handling, model, sandbox choice) is the same as a fresh exec.
+        resumed.Arguments.Where(a => a is not ("resume" or thread)).ShouldBe(fresh.Arguments);
+
+        // `exec resume` has no --sandbox: the configured sandbox goes in as its config key instead.
+        var sandboxed = await BuildAsync(new JsonObject { ["sandbox"] = "workspace-write" }, resume: thread);
+        sandboxed.Arguments.ShouldNotContain("--sandbox");
+        sandboxed.Arguments.ShouldNotContain("--dangerously-bypass-approvals-and-sandbox");
+        Overrides(sandboxed).ShouldContain("sandbox_mode=\"workspace-write\"");
+        Overrides(sandboxed).ShouldContain("approval_policy=\"never\"");
     }
 
     [Fact]

@@ -12,6 +12,8 @@ public sealed class ClaudeCodeAdapter : IAgentAdapter
 {
     public string Name => "claude-code";
 
+    public bool ResumesSessions => true;
+
     public IReadOnlyList<string> PassThroughEnvironment { get; } =
         ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL", "CLAUDE_CONFIG_DIR", "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX", "AWS_REGION", "AWS_PROFILE", "CLOUD_ML_REGION", "ANTHROPIC_VERTEX_PROJECT_ID", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY",
          // Needed to run as root in containers, and to keep an offline CLI from phoning home or retrying for minutes.

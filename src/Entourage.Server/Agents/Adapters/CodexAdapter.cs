@@ -6,7 +6,8 @@ namespace Entourage.Server.Agents.Adapters;
 /// OpenAI Codex CLI: <c>codex exec --json -</c> with the prompt on stdin (no argv length limit, not visible in
 /// <c>ps</c>) and this server's /mcp passed as <c>-c mcp_servers.entourage.*</c> overrides, the turn's token read
 /// from ENTOURAGE_AGENT_TOKEN so it never appears on a command line. Usage comes from <c>turn.completed</c>,
-/// priced from the configured price table.
+/// priced from the configured price table. The agent's next turn on the same task continues its thread
+/// (<c>codex exec resume THREAD_ID -</c>; the id is the one <c>thread.started</c> reported).
 /// </summary>
 public sealed class CodexAdapter : IAgentAdapter
 {
@@ -18,18 +19,24 @@ public sealed class CodexAdapter : IAgentAdapter
 
     public string Name => "codex";
 
+    public bool ResumesSessions => true;
+
     public IReadOnlyList<string> PassThroughEnvironment { get; } = ["OPENAI_API_KEY", "OPENAI_BASE_URL", "CODEX_API_KEY", "CODEX_HOME", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY"];
 
     public async Task<LaunchSpec> BuildAsync(LaunchContext ctx, CancellationToken ct)
     {
-        List<string> args = ["exec", "--json", "--skip-git-repo-check"];
+        // `exec resume` takes the same options as `exec` (all after the subcommand), except --sandbox.
+        var resume = ctx.ResumeSessionId;
+        List<string> args = resume is null ? ["exec", "--json", "--skip-git-repo-check"] : ["exec", "resume", "--json", "--skip-git-repo-check"];
         // Codex 0.169 rejects --full-auto in exec mode. Its workspace-write sandbox keeps every .git path read-only
         // (even one named as a writable root), so `git commit` in a task worktree fails under it: by default the
         // agent runs unsandboxed in its own worktree with an allow-listed environment; config.sandbox
         // ("workspace-write", "read-only") overrides that, still never stopping to ask for an approval nobody
         // can give in exec mode.
         if (AgentEnvironment.String(ctx.Config, "sandbox") is { } sandbox)
-            args.AddRange(["--sandbox", sandbox, "-c", "approval_policy=\"never\""]);
+            args.AddRange(resume is null
+                ? ["--sandbox", sandbox, "-c", "approval_policy=\"never\""]
+                : ["-c", $"sandbox_mode=\"{sandbox}\"", "-c", "approval_policy=\"never\""]);
         else args.Add("--dangerously-bypass-approvals-and-sandbox");
         if (ctx.Agent.Model is { Length: > 0 } model && !model.StartsWith("claude", StringComparison.OrdinalIgnoreCase)) args.AddRange(["--model", model]);
         // Exactly our MCP tools, like Claude Code's --strict-mcp-config: the user's own servers are turned off
@@ -46,6 +53,7 @@ public sealed class CodexAdapter : IAgentAdapter
         // network"), holding the agent's lease; a failed turn is retried by the dispatcher instead.
         args.AddRange(["-c", "features.unbounded_connection_retries=false"]);
         args.AddRange(AgentEnvironment.ExtraArgs(ctx.Config));
+        if (resume is not null) args.Add(resume);
         args.Add("-");
         return new LaunchSpec(ctx.Executable, args, ctx.Environment, ctx.Prompt);
     }

@@ -31,5 +31,11 @@ public interface IAgentAdapter
     /// <summary>Host environment variables this CLI needs besides the common allow-list (API keys, config dirs).</summary>
     IReadOnlyList<string> PassThroughEnvironment { get; }
 
+    /// <summary>
+    /// Continues the conversation of the agent's previous turn on the same task (<see cref="LaunchContext.ResumeSessionId"/>)
+    /// instead of starting over, so the model keeps what it read and did.
+    /// </summary>
+    bool ResumesSessions => false;
+
     Task<LaunchSpec> BuildAsync(LaunchContext ctx, CancellationToken ct);
 }
