@@ -4,8 +4,9 @@ using Entourage.Server.Storage.Entities;
 namespace Entourage.Server.Features;
 
 /// <summary>
-/// Who causes a change; every task event records it. REST calls act as a person, MCP tools as the calling agent,
-/// the dispatcher and sweeper as the system.
+/// Who causes a change; every task event records it. REST calls act as a person (a status change made with an
+/// agent's own token acts as that agent: <see cref="CallerActor"/>), MCP tools as the calling agent, the dispatcher
+/// and sweeper as the system.
 /// </summary>
 public sealed record Actor(ActorType Type, string? Id, string Name)
 {

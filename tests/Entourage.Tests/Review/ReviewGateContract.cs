@@ -11,7 +11,8 @@ namespace Entourage.Tests.Review;
 
 /// <summary>
 /// With require_review on (the default) an agent's task is done only through review and merge: update_task_status
-/// to done is refused with what to do instead. People over REST may still close a task by hand; teams without
+/// to done is refused with what to do instead, and so is the REST status call made with an agent's own token.
+/// People over REST may still close a task by hand; teams without
 /// review, and parent tasks (their sub-tasks were reviewed), let agents finish directly.
 /// </summary>
 public abstract class ReviewGateContract(Store store) : IAsyncLifetime
@@ -75,6 +76,36 @@ public abstract class ReviewGateContract(Store store) : IAsyncLifetime
         await using var db = Db(_server);
         var done = await db.TaskEvents.SingleAsync(e => e.TaskId == task && e.ToStatus == "done");
         done.ActorType.ShouldBe(ActorType.Human);
+    }
+
+    [Fact]
+    public async Task An_agent_token_over_rest_follows_the_same_gate_as_the_mcp_tool()
+    {
+        var (team, task) = await StartedTaskAsync("gate-agent-rest");
+        using var asEngineer = new HttpClient { BaseAddress = _server.BaseUrl };
+        asEngineer.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", team.EngineerToken);
+        Task<HttpResponseMessage> SetAsync(string status) =>
+            asEngineer.PostAsync($"/api/v1/tasks/{task}/status", new StringContent($$"""{"status": "{{status}}"}""", System.Text.Encoding.UTF8, "application/json"));
+
+        (await SetAsync("in_progress")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        var refused = await SetAsync("done");
+        refused.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        var problem = await refused.Content.ReadAsStringAsync();
+        problem.ShouldContain("request_review");
+        problem.ShouldContain("require_review");
+        (await TransitionsAsync(task)).ShouldBe(["in_progress"], "the refused request changed nothing");
+        await using (var db = Db(_server))
+        {
+            // The timeline names the agent, not a person, for what it did over REST.
+            var started = await db.TaskEvents.SingleAsync(e => e.TaskId == task && e.ToStatus == "in_progress");
+            started.ActorType.ShouldBe(ActorType.Agent);
+            started.ActorName.ShouldBe("eng-backend");
+        }
+
+        // Without review the same call finishes the task, as update_task_status would.
+        await PatchSettingsAsync(_server, team.Id, """{"require_review": false}""");
+        (await SetAsync("done")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await TransitionsAsync(task)).ShouldBe(["in_progress", "done"]);
     }
 
     [Fact]

@@ -47,8 +47,9 @@ public static class TaskEndpoints
     private static async Task<Ok<TaskDto>> Update(long task_id, UpdateTaskRequest body, AppDbContext db, TimeProvider clock, CancellationToken ct) =>
         TypedResults.Ok(await UpdateTask.ExecuteAsync(db, task_id, body, Actor.Human(), clock, ct));
 
-    private static async Task<Ok<TaskDto>> ChangeStatus(long task_id, ChangeTaskStatusRequest body, AppDbContext db, TimeProvider clock, CancellationToken ct) =>
-        TypedResults.Ok(await ChangeTaskStatus.ExecuteAsync(db, task_id, body, Actor.Human(), clock, ct));
+    /// <summary>An agent's own token acts as that agent (the review gate applies), anyone else as a person.</summary>
+    private static async Task<Ok<TaskDto>> ChangeStatus(long task_id, ChangeTaskStatusRequest body, AppDbContext db, Security.RequestCaller caller, TimeProvider clock, CancellationToken ct) =>
+        TypedResults.Ok(await ChangeTaskStatus.ExecuteAsync(db, task_id, body, await CallerActor.OfAsync(caller, db, ct), clock, ct));
 
     private static async Task<Ok<TaskDto>> Assign(long task_id, AssignTaskRequest body, AppDbContext db, TimeProvider clock, CancellationToken ct) =>
         TypedResults.Ok(await AssignTask.ExecuteAsync(db, task_id, body.AssigneeId, Actor.Human(), clock, ct));
