@@ -6,8 +6,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Entourage.Server.Hosting;
 
 /// <summary>
-/// Maps every client-side failure to RFC 9457 problem details with a detail that says what to fix; only real
-/// server faults become 500.
+/// Maps every client-side failure to RFC 9457 problem details with a detail that says what to fix; a database that
+/// is briefly unavailable becomes 503 with Retry-After; only real server faults become 500.
 /// </summary>
 public sealed partial class ProblemDetailsMapping(IProblemDetailsService problems, ILogger<ProblemDetailsMapping> logger) : IExceptionHandler
 {
@@ -20,6 +20,7 @@ public sealed partial class ProblemDetailsMapping(IProblemDetailsService problem
             return false;
         }
         http.Response.StatusCode = problem.Status ?? 400;
+        if (problem.Status == 503) http.Response.Headers.RetryAfter = StoreUnavailable.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
     }
 
@@ -47,6 +48,13 @@ public sealed partial class ProblemDetailsMapping(IProblemDetailsService problem
             Detail = "The resource changed while this request was being applied. Read it again and retry.",
         },
         OperationCanceledException => new ProblemDetails { Status = 499, Title = "Client closed request" },
+        _ when StoreUnavailable.IsTransient(exception) => new ProblemDetails
+        {
+            Status = 503,
+            Title = "Database unavailable",
+            Detail = $"The server cannot reach its database right now (it may be restarting or busy). Retry in {StoreUnavailable.RetryAfterSeconds} seconds; " +
+                     "if this was a change, read the resource first: it was applied only if the database confirmed it before the connection failed.",
+        },
         _ => null,
     };
 
