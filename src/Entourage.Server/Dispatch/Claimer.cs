@@ -82,6 +82,10 @@ public sealed partial class Claimer(
             Running = t.MaxConcurrentAgents == null ? 0 : db.Turns.Count(x => x.TeamId == t.Id && x.State == TurnState.Running),
             Spent = t.DailyCostLimitUsd == null ? 0 : db.UsageRecords.Where(u => u.TeamId == t.Id && u.Day == today).Sum(u => (double?)u.CostUsd) ?? 0,
             AgentBusy = db.Turns.Any(x => x.AgentId == c.AgentId && x.State == TurnState.Running),
+            // The task a turn woken only by messages works on (PickTask): read here, under the same lock, rather
+            // than in a query of its own after the claim.
+            CurrentTask = db.Tasks.Where(x => x.AssigneeId == c.AgentId && x.Status == TaskState.InProgress)
+                .OrderByDescending(x => x.StartedAt).Select(x => (long?)x.Id).FirstOrDefault(),
         }).FirstOrDefaultAsync(ct);
         if (gate is null) return (ClaimOutcome.NothingPending, null);
         if (gate.MaxConcurrentAgents is { } limit && gate.Running >= limit) return (ClaimOutcome.TeamAtConcurrencyLimit, null);
@@ -104,7 +108,7 @@ public sealed partial class Claimer(
         var requests = await ClaimRequestsAsync(db, node.Id, c.AgentId, turnId, lease, now, ct);
         if (requests.Count == 0) return (ClaimOutcome.NothingPending, null);
 
-        var taskId = await PickTaskAsync(db, c.AgentId, requests, ct);
+        var taskId = PickTask(requests, gate.CurrentTask);
         requests = await ReleaseOtherReadyTasksAsync(db, c.AgentId, taskId, requests, ct);
         var (token, hash, _) = TurnTokens.Mint();
         var turn = new Turn
@@ -194,14 +198,9 @@ public sealed partial class Claimer(
     /// The task the turn works on: a ready task it was woken for, else a task named by a request, else the task
     /// the agent is already working on (a message about "the endpoint" belongs in that worktree).
     /// </summary>
-    private static async Task<long?> PickTaskAsync(AppDbContext db, Guid agentId, List<DispatchRequest> requests, CancellationToken ct)
-    {
-        var fromRequests = requests.Where(r => r.Reason == DispatchReason.TaskReady && r.TaskId is not null).Select(r => r.TaskId)
-            .Concat(requests.Where(r => r.TaskId is not null).Select(r => r.TaskId)).FirstOrDefault();
-        if (fromRequests is not null) return fromRequests;
-        return await db.Tasks.Where(t => t.AssigneeId == agentId && t.Status == TaskState.InProgress)
-            .OrderByDescending(t => t.StartedAt).Select(t => (long?)t.Id).FirstOrDefaultAsync(ct);
-    }
+    private static long? PickTask(List<DispatchRequest> requests, long? currentTask) =>
+        requests.Where(r => r.Reason == DispatchReason.TaskReady && r.TaskId is not null).Select(r => r.TaskId)
+            .Concat(requests.Where(r => r.TaskId is not null).Select(r => r.TaskId)).FirstOrDefault() ?? currentTask;
 
     internal static bool IsUniqueViolation(DbUpdateException ex) => ex.InnerException switch
     {

@@ -19,10 +19,17 @@ public static class TaskHooks
 
     public static async Task OnTurnStartedAsync(AppDbContext db, long taskId, Turn turn, IReadOnlyList<DispatchRequest> requests, DateTime now, CancellationToken ct)
     {
-        var task = await db.Tasks.FirstOrDefaultAsync(t => t.Id == taskId, ct);
-        if (task is null) return;
+        // The task (tracked) and whether a dependency is unfinished, in one query: this is on every claim's path.
+        var row = await db.Tasks.Where(t => t.Id == taskId).Select(t => new
+        {
+            Task = t,
+            Blocked = (from d in db.TaskDependencies join x in db.Tasks on d.DependsOnId equals x.Id
+                       where d.TaskId == t.Id && x.Status != TaskState.Done select d).Any(),
+        }).FirstOrDefaultAsync(ct);
+        if (row is null) return;
+        var task = row.Task;
         if (task.Status == TaskState.Todo && requests.Any(r => r.Reason == DispatchReason.TaskReady && r.TaskId == taskId) &&
-            task.AssigneeId == turn.AgentId && !await HasUnfinishedDependenciesAsync(db, taskId, ct))
+            task.AssigneeId == turn.AgentId && !row.Blocked)
         {
             task.Status = TaskState.InProgress;
             task.StartedAt ??= now;
@@ -62,8 +69,4 @@ public static class TaskHooks
         var teamId = await db.Tasks.Where(t => t.Id == taskId).Select(t => (Guid?)t.TeamId).FirstOrDefaultAsync(ct);
         if (teamId is { } team) TaskTimeline.Add(db, taskId, team, kind, Dispatcher, now, data: data);
     }
-
-    private static Task<bool> HasUnfinishedDependenciesAsync(AppDbContext db, long taskId, CancellationToken ct) =>
-        (from d in db.TaskDependencies join t in db.Tasks on d.DependsOnId equals t.Id
-         where d.TaskId == taskId && t.Status != TaskState.Done select d).AnyAsync(ct);
 }

@@ -22,7 +22,7 @@ public static class MessageEndpoints
     private static async Task<Created<MessageDto>> Send(string team_id, SendMessageRequest body, AppDbContext db, TimeProvider clock, CancellationToken ct)
     {
         var team = await TeamEndpoints.FindAsync(db, team_id, ct);
-        var message = await SendMessage.ExecuteAsync(db, team.Id, body, Actor.Human(), clock, ct);
+        var message = await SendMessage.ExecuteInTeamAsync(db, team.Id, body, Actor.Human(), clock, ct);
         return TypedResults.Created($"/api/v1/teams/{team.Id}/messages/{message.Id}", message);
     }
 

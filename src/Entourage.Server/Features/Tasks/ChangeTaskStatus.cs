@@ -26,8 +26,7 @@ public static class ChangeTaskStatus
 
     public static async Task<TaskDto> ExecuteAsync(AppDbContext db, long taskId, TaskState to, Actor actor, string? reason, TimeProvider clock, CancellationToken ct)
     {
-        var teamId = await TaskLoad.TeamOfAsync(db, taskId, ct);
-        await using (var tx = await TaskTransaction.BeginAsync(db, teamId, ct))
+        await using (var tx = await TaskTransaction.BeginForTaskAsync(db, taskId, ct))
         {
             var task = await TaskLoad.ForUpdateAsync(db, taskId, ct);
             if (await ApplyAsync(db, task, to, actor, reason, clock.GetUtcNow().UtcDateTime, ct))

@@ -22,12 +22,17 @@ public static class DagEffects
     public static async Task<bool> EnqueueIfReadyAsync(AppDbContext db, TaskItem task, Actor actor, DateTime now, bool toManagerIfUnassigned, CancellationToken ct)
     {
         if (task.Status != TaskState.Todo) return false;
-        var blocked = await (from d in db.TaskDependencies
-                             join t in db.Tasks on d.DependsOnId equals t.Id
-                             where d.TaskId == task.Id && t.Status != TaskState.Done
-                             select d).AnyAsync(ct);
-        if (blocked) return false;
+        if (await HasUnfinishedDependencyAsync(db, task.Id, ct)) return false;
+        return await EnqueueUnblockedAsync(db, task, actor, now, toManagerIfUnassigned, ct);
+    }
 
+    /// <summary>
+    /// <see cref="EnqueueIfReadyAsync"/> for a todo task whose dependencies the caller has just found all done in
+    /// this transaction (a dependency finishing): the same query twice would only lengthen the path from "task
+    /// done" to the dependent's turn.
+    /// </summary>
+    private static async Task<bool> EnqueueUnblockedAsync(AppDbContext db, TaskItem task, Actor actor, DateTime now, bool toManagerIfUnassigned, CancellationToken ct)
+    {
         var target = task.AssigneeId;
         if (target is null && toManagerIfUnassigned)
         {
@@ -62,7 +67,7 @@ public static class DagEffects
                 {
                     if (await HasUnfinishedDependencyAsync(db, dep.Id, ct)) continue;
                     TaskTimeline.Add(db, dep.Id, dep.TeamId, "unblocked", actor, now, data: new { Dependency = task.Id });
-                    await EnqueueIfReadyAsync(db, dep, actor, now, toManagerIfUnassigned: true, ct);
+                    await EnqueueUnblockedAsync(db, dep, actor, now, toManagerIfUnassigned: true, ct);
                 }
                 else
                 {

@@ -17,8 +17,11 @@ internal static class TaskLoad
     /// <summary>Reads the current row (reloading it if the context already tracked an older copy).</summary>
     public static async Task<TaskItem> ForUpdateAsync(AppDbContext db, long taskId, CancellationToken ct)
     {
-        var task = await TaskViews.FindAsync(db, taskId, ct);
-        await db.Entry(task).ReloadAsync(ct);
-        return task;
+        // A row this context already tracks may be older than the transaction: reload it. An untracked one is
+        // read fresh by the query itself, so one round trip is enough (this is on every status change's path).
+        var tracked = db.Tasks.Local.FirstOrDefault(t => t.Id == taskId);
+        if (tracked is null) return await TaskViews.FindAsync(db, taskId, ct);
+        await db.Entry(tracked).ReloadAsync(ct);
+        return tracked;
     }
 }

@@ -24,6 +24,16 @@ public static class TaskTransaction
         return tx;
     }
 
+    /// <summary>
+    /// The transaction for a change of one task, whose team the caller does not know yet. PostgreSQL needs the team
+    /// first, for its lock (404 when the task does not exist); SQLite's BEGIN IMMEDIATE already serialises every
+    /// writer, so the task is simply read inside the transaction (one query fewer on every status change).
+    /// </summary>
+    public static async Task<IDbContextTransaction> BeginForTaskAsync(AppDbContext db, long taskId, CancellationToken ct) =>
+        db.IsPostgres
+            ? await BeginAsync(db, await TaskLoad.TeamOfAsync(db, taskId, ct), ct)
+            : await db.Database.BeginTransactionAsync(ct);
+
     // A stable 64-bit key per team (advisory locks take a bigint).
     private static long LockKey(Guid teamId)
     {
