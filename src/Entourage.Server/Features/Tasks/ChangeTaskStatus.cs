@@ -1,6 +1,7 @@
 using Entourage.Client.Contracts;
 using Entourage.Server.Hosting;
 using Entourage.Server.Storage;
+using Entourage.Server.Storage.Entities;
 using Microsoft.EntityFrameworkCore;
 
 namespace Entourage.Server.Features.Tasks;
@@ -26,13 +27,15 @@ public static class ChangeTaskStatus
 
     public static async Task<TaskDto> ExecuteAsync(AppDbContext db, long taskId, TaskState to, Actor actor, string? reason, TimeProvider clock, CancellationToken ct)
     {
+        TaskItem task;
         await using (var tx = await TaskTransaction.BeginForTaskAsync(db, taskId, ct))
         {
-            var task = await TaskLoad.ForUpdateAsync(db, taskId, ct);
+            task = await TaskLoad.ForUpdateAsync(db, taskId, ct);
             if (await ApplyAsync(db, task, to, actor, reason, clock.GetUtcNow().UtcDateTime, ct))
                 await tx.CommitAsync(ct);
         }
-        return await TaskViews.GetAsync(db, taskId, ct);
+        // The row as this transaction left it (tracked, so current): no second read of it for the answer.
+        return (await TaskViews.ToDtosAsync(db, [task], ct))[0];
     }
 
     /// <summary>
