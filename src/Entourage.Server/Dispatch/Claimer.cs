@@ -15,6 +15,9 @@ public sealed record ClaimCandidate(Guid AgentId, Guid TeamId, string Adapter = 
 /// <summary>A turn this node just started: its row, the requests it took, and its plaintext per-turn token.</summary>
 public sealed record ClaimedTurn(Turn Turn, IReadOnlyList<DispatchRequest> Requests, string Token);
 
+/// <summary>Who claims: this node (its id and configured labels), or an HTTP runner's node on whose behalf the server claims.</summary>
+public sealed record ClaimingNode(string Id, IReadOnlySet<string> Labels);
+
 public enum ClaimOutcome { Claimed, NothingPending, AgentBusy, TeamAtConcurrencyLimit, TeamOverBudget, GlobalAtConcurrencyLimit }
 
 /// <summary>
@@ -41,11 +44,17 @@ public sealed partial class Claimer(
     /// Agents with pending requests and no running turn, oldest work first (lower priority value first), with the
     /// agent's adapter, in one query: the dispatcher runs it on every wake-up.
     /// </summary>
-    public async Task<List<ClaimCandidate>> CandidatesAsync(int max, CancellationToken ct)
+    public Task<List<ClaimCandidate>> CandidatesAsync(int max, CancellationToken ct) => CandidatesAsync(Self, max, ct);
+
+    /// <summary>This node as a claimer.</summary>
+    public ClaimingNode Self => new(node.Id, _labels);
+
+    /// <inheritdoc cref="CandidatesAsync(int, CancellationToken)"/>
+    public async Task<List<ClaimCandidate>> CandidatesAsync(ClaimingNode who, int max, CancellationToken ct)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
         // Placement: a node without labels never sees pinned agents (so they cannot crowd out its window).
-        var unpinnedOnly = _labels.Count == 0;
+        var unpinnedOnly = who.Labels.Count == 0;
         var pending = db.DispatchRequests
             .Where(d => d.State == DispatchState.Pending && !db.Turns.Any(t => t.AgentId == d.AgentId && t.State == TurnState.Running))
             .Where(d => !unpinnedOnly || db.Agents.Any(a => a.Id == d.AgentId && a.RunnerLabels == null && db.Teams.Any(t => t.Id == a.TeamId && t.RunnerLabels == null)))
@@ -59,7 +68,7 @@ public sealed partial class Claimer(
                           select new { p.AgentId, p.TeamId, a.Adapter, a.ConfigJson, AgentLabels = a.RunnerLabels, TeamLabels = t.RunnerLabels })
             .Take(max).AsNoTracking().ToListAsync(ct);
         // A labelled node also sees pinned agents: only those whose labels it has all of.
-        return rows.Where(r => unpinnedOnly || Runners.NodeLabels.Satisfies(_labels, Runners.NodeLabels.Required(r.TeamLabels, r.AgentLabels)))
+        return rows.Where(r => unpinnedOnly || Runners.NodeLabels.Satisfies((IReadOnlyCollection<string>)who.Labels, Runners.NodeLabels.Required(r.TeamLabels, r.AgentLabels)))
             .Select(r => new ClaimCandidate(r.AgentId, r.TeamId, r.Adapter, r.ConfigJson)).ToList();
     }
 
@@ -68,7 +77,10 @@ public sealed partial class Claimer(
     /// statement that claims the agent's pending requests and returns them, then the turn row (and the task's move
     /// to in_progress) in one save. Nothing is read twice.
     /// </summary>
-    public async Task<(ClaimOutcome Outcome, ClaimedTurn? Turn)> TryClaimAsync(ClaimCandidate c, CancellationToken ct)
+    public Task<(ClaimOutcome Outcome, ClaimedTurn? Turn)> TryClaimAsync(ClaimCandidate c, CancellationToken ct) => TryClaimAsync(Self, c, ct);
+
+    /// <inheritdoc cref="TryClaimAsync(ClaimCandidate, CancellationToken)"/>
+    public async Task<(ClaimOutcome Outcome, ClaimedTurn? Turn)> TryClaimAsync(ClaimingNode who, ClaimCandidate c, CancellationToken ct)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
@@ -105,7 +117,7 @@ public sealed partial class Claimer(
         var now = clock.GetUtcNow().UtcDateTime;
         var turnId = Guid.CreateVersion7();
         var lease = now + options.Value.Lease;
-        var requests = await ClaimRequestsAsync(db, node.Id, c.AgentId, turnId, lease, now, ct);
+        var requests = await ClaimRequestsAsync(db, who.Id, c.AgentId, turnId, lease, now, ct);
         if (requests.Count == 0) return (ClaimOutcome.NothingPending, null);
 
         var taskId = PickTask(requests, gate.CurrentTask);
@@ -118,7 +130,7 @@ public sealed partial class Claimer(
             TeamId = c.TeamId,
             TaskId = taskId,
             State = TurnState.Running,
-            Node = node.Id,
+            Node = who.Id,
             Attempt = requests.Max(r => r.Attempts) + 1,
             StartedAt = now,
             HeartbeatAt = now,

@@ -22,14 +22,14 @@ public static class DispatchRegistration
         });
         services.AddSingleton<Doorbell>();
         services.AddSingleton<NodeIdentity>();
-        services.AddSingleton<LocalTurns>();
         services.AddSingleton<BudgetGuard>();
         services.AddSingleton<ServerAddress>();
         services.AddSingleton<Claimer>();
         services.AddSingleton<TurnCompletion>();
-        services.AddSingleton<Runners.TurnWorkspace>();
-        services.AddSingleton<TurnPreparation>();
-        services.AddSingleton<TurnRunner>();
+        services.AddSingleton<TurnLedger>();
+        services.AddSingleton<TurnAssignments>();
+        services.AddSingleton<LocalTurnStarter>();
+        AddTurnExecution(services);
 
         var storage = new StorageOptions();
         config.GetSection("Storage").Bind(storage);
@@ -49,6 +49,16 @@ public static class DispatchRegistration
             services.AddSingleton<Dispatcher>();
             services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
         }
+        return services;
+    }
+
+    /// <summary>What runs a turn on a machine, with or without a database (an HTTP runner registers only these).</summary>
+    public static IServiceCollection AddTurnExecution(IServiceCollection services)
+    {
+        services.AddSingleton<LocalTurns>();
+        services.AddSingleton<Runners.TurnWorkspace>();
+        services.AddSingleton<TurnPreparation>();
+        services.AddSingleton<TurnRunner>();
         return services;
     }
 }

@@ -15,7 +15,7 @@ namespace Entourage.Server.Dispatch;
 /// </summary>
 public sealed partial class Dispatcher(
     Claimer claimer,
-    TurnRunner runner,
+    LocalTurnStarter runner,
     AdapterCatalog adapters,
     LocalTurns local,
     Doorbell doorbell,

@@ -7,9 +7,17 @@ namespace Entourage.Server.Dispatch;
 public sealed class Doorbell
 {
     private readonly SemaphoreSlim _signal = new(0, 1);
+    private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Completes at the next ring, for any number of waiters (HTTP runners' long-polling claims); take it before
+    /// reading state so a ring in between is not missed.
+    /// </summary>
+    public Task NextRing => Volatile.Read(ref _next).Task;
 
     public void Ring()
     {
+        Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         // Coalesce: at most one pending ring.
         try { if (_signal.CurrentCount == 0) _signal.Release(); }
         catch (SemaphoreFullException) { }

@@ -1,15 +1,13 @@
 using System.Text;
-using Entourage.Server.Storage;
-using Entourage.Server.Storage.Entities;
-using Microsoft.EntityFrameworkCore;
 
 namespace Entourage.Server.Dispatch;
 
 /// <summary>
-/// Appends a turn's output to <c>turns.log</c> in batches (one UPDATE per flush interval, not per line) and
-/// publishes a "log" change so live viewers (SSE, dashboard) read the new tail.
+/// Buffers a turn's output and hands it to <paramref name="flush"/> in batches (one write per flush interval, not
+/// per line): the database's <c>turns.log</c> plus a "log" change for live viewers, or the runner protocol's log
+/// call. Output past <paramref name="maxChars"/> is dropped with one note.
 /// </summary>
-public sealed class TurnLogWriter(IDbContextFactory<AppDbContext> factory, ChangeInterceptor changes, Turn turn, int maxChars)
+public sealed class TurnLogWriter(Func<string, CancellationToken, Task> flush, int maxChars)
 {
     private readonly Lock _gate = new();
     private StringBuilder _pending = new();
@@ -41,22 +39,35 @@ public sealed class TurnLogWriter(IDbContextFactory<AppDbContext> factory, Chang
             _pending = new StringBuilder();
             _written += chunk.Length;
         }
-        await using var db = await factory.CreateDbContextAsync(ct);
-        await db.Turns.Where(t => t.Id == turn.Id).ExecuteUpdateAsync(s => s.SetProperty(t => t.Log, t => t.Log + chunk), ct);
-        changes.PublishRaw("turn", turn.Id.ToString(), turn.TeamId, "log");
+        await flush(chunk, ct);
     }
 
-    /// <summary>Flushes every <paramref name="interval"/> until cancelled, then once more.</summary>
+    /// <summary>
+    /// Flushes every <paramref name="interval"/> until cancelled, then once more. A flush that fails (the store or
+    /// the server unreachable for a moment) loses that batch of output, never the turn.
+    /// </summary>
     public async Task RunAsync(TimeSpan interval, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(interval);
         try
         {
-            while (await timer.WaitForNextTickAsync(ct)) await FlushAsync(ct);
+            while (await timer.WaitForNextTickAsync(ct)) await TryFlushAsync(ct);
         }
         catch (OperationCanceledException)
         {
         }
-        await FlushAsync(CancellationToken.None);
+        await TryFlushAsync(CancellationToken.None);
+    }
+
+    private async Task TryFlushAsync(CancellationToken ct)
+    {
+        try
+        {
+            await FlushAsync(ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            lock (_gate) _pending.Insert(0, "[entourage] some output could not be saved: " + ex.Message + "\n");
+        }
     }
 }

@@ -1,34 +1,27 @@
 using System.Diagnostics;
 using Entourage.Client.Contracts;
 using Entourage.Server.Agents;
-using Entourage.Server.Storage;
-using Entourage.Server.Storage.Entities;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Entourage.Server.Dispatch;
 
 /// <summary>
-/// Runs one claimed turn to its end: prepare, start the agent's process, stream its output to the log, heartbeat
-/// the lease (a heartbeat that finds the turn no longer running, or the team over budget, stops it), kill the
-/// whole process tree on stop, and complete the turn exactly once.
+/// Runs one claimed turn to its end, wherever it was claimed: prepare, start the agent's process, stream its output
+/// to the log, heartbeat the lease (a heartbeat that finds the turn no longer running, or the team over budget,
+/// stops it), kill the whole process tree on stop, publish a runner's task branch, and complete the turn exactly
+/// once. Where the turn's state goes (the database, or the server over HTTP) is the <see cref="ITurnSink"/>'s business.
 /// </summary>
 public sealed partial class TurnRunner(
-    IDbContextFactory<AppDbContext> factory,
-    ChangeInterceptor changes,
     TurnPreparation preparation,
-    TurnCompletion completion,
-    BudgetGuard budget,
     Runners.TurnWorkspace workspace,
     IOptions<DispatchOptions> options,
     TimeProvider clock,
     ILogger<TurnRunner> logger)
 {
-    public async Task RunAsync(ClaimedTurn claimed, LocalTurn local)
+    public async Task RunAsync(TurnAssignment turn, ITurnSink sink, LocalTurn local)
     {
-        var turn = claimed.Turn;
         var o = options.Value;
-        var log = new TurnLogWriter(factory, changes, turn, o.MaxLogChars);
+        var log = new TurnLogWriter((chunk, ct) => sink.AppendLogAsync(turn, chunk, ct), o.MaxLogChars);
         using var flushStop = new CancellationTokenSource();
         var flusher = log.RunAsync(TimeSpan.FromMilliseconds(Math.Max(20, o.LogFlushMilliseconds)), flushStop.Token);
         TurnOutcome outcome;
@@ -37,10 +30,10 @@ public sealed partial class TurnRunner(
         // The lease is renewed from the claim on, not only while the process runs: preparing (a runner's clone
         // and fetch, a setup command) and publishing can outlast a lease, and other nodes would sweep the turn.
         using var heartbeatStop = new CancellationTokenSource();
-        var heartbeat = HeartbeatAsync(turn, local, heartbeatStop.Token);
+        var heartbeat = HeartbeatAsync(turn, sink, local, heartbeatStop.Token);
         try
         {
-            prepared = await preparation.PrepareAsync(claimed, log, local.StopToken);
+            prepared = await preparation.PrepareAsync(turn, sink, log, local.StopToken);
             turnDir = prepared.TurnDirectory;
             outcome = await RunProcessAsync(turn, prepared, local, log);
         }
@@ -55,15 +48,16 @@ public sealed partial class TurnRunner(
         }
         catch (Exception ex)
         {
-            LogRunFailed(logger, turn.Id, ex);
+            LogRunFailed(logger, turn.TurnId, ex);
             log.Append("[entourage] turn failed: " + ex.Message);
             outcome = new TurnOutcome(TurnState.Failed, RequestFate.Retry, null, ex.Message, null, null);
         }
         // A runner pushes the task branch before the turn ends, so whoever acts on the turn's end (the merge
         // queue, the task's next turn on another node) finds the work on the team's remote.
+        TurnPublication? published = null;
         if (prepared is not null && local.StopKind is not (StopKind.Cancelled or StopKind.External))
         {
-            try { await workspace.AfterTurnAsync(turn, prepared, log, CancellationToken.None); }
+            try { published = await workspace.AfterTurnAsync(turn.TaskId, turn.TurnId, prepared, log, CancellationToken.None); }
             catch (Exception ex) { log.Append("[entourage] publishing the turn's work failed: " + ex.Message); }
         }
         await heartbeatStop.CancelAsync();
@@ -72,7 +66,7 @@ public sealed partial class TurnRunner(
         await flusher;
         try
         {
-            await completion.CompleteAsync(turn, outcome, CancellationToken.None);
+            await sink.CompleteAsync(turn, outcome, published, CancellationToken.None);
         }
         finally
         {
@@ -80,7 +74,7 @@ public sealed partial class TurnRunner(
         }
     }
 
-    private async Task<TurnOutcome> RunProcessAsync(Turn turn, PreparedTurn prepared, LocalTurn local, TurnLogWriter log)
+    private async Task<TurnOutcome> RunProcessAsync(TurnAssignment turn, PreparedTurn prepared, LocalTurn local, TurnLogWriter log)
     {
         var spec = prepared.Spec;
         var psi = new ProcessStartInfo(spec.FileName)
@@ -106,7 +100,7 @@ public sealed partial class TurnRunner(
         {
             throw new TurnPreparationException($"Could not start '{spec.FileName}': {ex.Message}");
         }
-        LogStarted(logger, turn.Id, turn.AgentId, process.Id);
+        LogStarted(logger, turn.TurnId, turn.AgentId, process.Id);
         var stdout = PumpAsync(process.StandardOutput, line => { parser.Feed(line); log.Append(line); });
         var stderr = PumpAsync(process.StandardError, line => log.Append("[stderr] " + line));
         try
@@ -145,8 +139,8 @@ public sealed partial class TurnRunner(
         _ => new(TurnState.Cancelled, RequestFate.Done, exit, local.StopReason, usage, session),
     };
 
-    /// <summary>Renews the lease; stops the turn when the store says it ended elsewhere or the team is over budget.</summary>
-    private async Task HeartbeatAsync(Turn turn, LocalTurn local, CancellationToken ct)
+    /// <summary>Renews the lease; stops the turn when the sink says it ended elsewhere or the team is over budget.</summary>
+    private async Task HeartbeatAsync(TurnAssignment turn, ITurnSink sink, LocalTurn local, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(options.Value.Heartbeat, clock);
         try
@@ -155,45 +149,22 @@ public sealed partial class TurnRunner(
             {
                 try
                 {
-                    if (await BeatAsync(turn, local, ct)) return;
+                    if (await sink.BeatAsync(turn, ct) is { } stop)
+                    {
+                        local.Stop(stop.Kind, stop.Reason);
+                        return;
+                    }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     // A heartbeat that cannot reach the store lets the lease run out: another node will take over.
-                    LogHeartbeatFailed(logger, turn.Id, ex.Message);
+                    LogHeartbeatFailed(logger, turn.TurnId, ex.Message);
                 }
             }
         }
         catch (OperationCanceledException)
         {
         }
-    }
-
-    /// <summary>One heartbeat; true when the turn must stop.</summary>
-    private async Task<bool> BeatAsync(Turn turn, LocalTurn local, CancellationToken ct)
-    {
-        var o = options.Value;
-        await using var db = await factory.CreateDbContextAsync(ct);
-        var now = clock.GetUtcNow().UtcDateTime;
-        var lease = now + o.Lease;
-        var alive = await db.Turns.Where(t => t.Id == turn.Id && t.State == TurnState.Running)
-            .ExecuteUpdateAsync(s => s.SetProperty(t => t.HeartbeatAt, now).SetProperty(t => t.LeaseUntil, lease), ct);
-        if (alive == 0)
-        {
-            local.Stop(StopKind.External, "The turn was ended elsewhere (cancelled, or its lease expired).");
-            return true;
-        }
-        await db.DispatchRequests.Where(d => d.TurnId == turn.Id && d.State == DispatchState.Claimed)
-            .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseUntil, lease), ct);
-        if (await budget.OverBudgetReasonAsync(db, turn.TeamId, ct) is { } reason)
-        {
-            await budget.EnsureHumanRequestAsync(db, turn.TeamId, turn.TaskId, reason, now, ct);
-            if (turn.TaskId is { } taskId) await TaskHooks.AddEventAsync(db, taskId, "budget_exceeded", now, new { turn_id = turn.Id, reason }, ct);
-            await db.SaveChangesAsync(ct);
-            local.Stop(StopKind.Budget, reason);
-            return true;
-        }
-        return false;
     }
 
     private static async Task PumpAsync(StreamReader reader, Action<string> onLine)

@@ -29,6 +29,7 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
     public DbSet<MergeQueueItem> MergeQueue => Set<MergeQueueItem>();
     public DbSet<TaskWait> TaskWaits => Set<TaskWait>();
     public DbSet<Node> Nodes => Set<Node>();
+    public DbSet<RunnerToken> RunnerTokens => Set<RunnerToken>();
     public DbSet<Plan> Plans => Set<Plan>();
 
     /// <summary>True on PostgreSQL; hot-path raw SQL picks its dialect from this.</summary>
@@ -153,6 +154,11 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
         });
         b.Entity<TaskWait>(e => e.HasIndex(x => new { x.AgentId, x.CompletedAt }));
         b.Entity<Node>(e => e.HasKey(x => x.Id));
+        b.Entity<RunnerToken>(e =>
+        {
+            e.HasIndex(x => x.Hash).IsUnique();
+            Text(e.Property(x => x.Name), 100);
+        });
         b.Entity<Plan>(e =>
         {
             e.HasIndex(x => new { x.TeamId, x.State });

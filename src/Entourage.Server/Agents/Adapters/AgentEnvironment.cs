@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Entourage.Server.Storage.Entities;
 
 namespace Entourage.Server.Agents.Adapters;
 
@@ -13,7 +12,12 @@ public static class AgentEnvironment
 {
     private static readonly string[] Basics = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR", "TERM", "SHELL", "DOTNET_ROOT", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS"];
 
-    public static Dictionary<string, string> Build(IAgentAdapter adapter, Agent agent, JsonObject config, string serverUrl, string token, long? taskId, Guid turnId, int attempt)
+    /// <summary>
+    /// The environment of one agent process: this machine's basics and the adapter's pass-through variables, the
+    /// agent's <c>config.env</c>, then the turn's identity (<see cref="Identity"/>, computed where the turn was
+    /// claimed, which for an HTTP runner is the server) on top, so config cannot spoof it.
+    /// </summary>
+    public static Dictionary<string, string> Build(IAgentAdapter adapter, JsonObject config, IReadOnlyDictionary<string, string> identity)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var name in Basics.Concat(adapter.PassThroughEnvironment))
@@ -28,15 +32,21 @@ public static class AgentEnvironment
                     env[k] = v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : v.ToJsonString();
             }
         }
-        env["ENTOURAGE_URL"] = serverUrl;
-        env["ENTOURAGE_AGENT_ID"] = agent.Id.ToString();
-        env["ENTOURAGE_TEAM_ID"] = agent.TeamId.ToString();
-        env["ENTOURAGE_TASK_ID"] = taskId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "";
-        env["ENTOURAGE_AGENT_TOKEN"] = token;
-        env["ENTOURAGE_TURN_ID"] = turnId.ToString();
-        env["ENTOURAGE_TURN_ATTEMPT"] = attempt.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (k, v) in identity) env[k] = v;
         return env;
     }
+
+    /// <summary>The ENTOURAGE_* variables that tell an agent process who it is and where the server is.</summary>
+    public static Dictionary<string, string> Identity(Guid agentId, Guid teamId, string serverUrl, string token, long? taskId, Guid turnId, int attempt) => new(StringComparer.Ordinal)
+    {
+        ["ENTOURAGE_URL"] = serverUrl,
+        ["ENTOURAGE_AGENT_ID"] = agentId.ToString(),
+        ["ENTOURAGE_TEAM_ID"] = teamId.ToString(),
+        ["ENTOURAGE_TASK_ID"] = taskId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
+        ["ENTOURAGE_AGENT_TOKEN"] = token,
+        ["ENTOURAGE_TURN_ID"] = turnId.ToString(),
+        ["ENTOURAGE_TURN_ATTEMPT"] = attempt.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     /// <summary>Extra arguments from <c>config.args</c> (an array of strings), appended as given.</summary>
     public static List<string> ExtraArgs(JsonObject config) =>

@@ -18,4 +18,7 @@ public sealed class Node
 
     /// <summary>Set by a clean shutdown (its turns were released); a node that dies without it becomes lost.</summary>
     public DateTime? StoppedAt { get; set; }
+
+    /// <summary>The runner token an HTTP runner registered with (null for nodes on the database); only it may act for the node.</summary>
+    public Guid? RunnerTokenId { get; set; }
 }

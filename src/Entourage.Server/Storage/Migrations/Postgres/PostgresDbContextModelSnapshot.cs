@@ -455,6 +455,10 @@ namespace Entourage.Server.Storage.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("role");
 
+                    b.Property<Guid?>("RunnerTokenId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("runner_token_id");
+
                     b.Property<DateTime>("StartedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("started_at");
@@ -667,6 +671,55 @@ namespace Entourage.Server.Storage.Migrations.Postgres
                         .HasDatabaseName("ix_review_comments_review_id");
 
                     b.ToTable("review_comments", (string)null);
+                });
+
+            modelBuilder.Entity("Entourage.Server.Storage.Entities.RunnerToken", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("hash");
+
+                    b.Property<string>("Labels")
+                        .HasColumnType("text")
+                        .HasColumnName("labels");
+
+                    b.Property<DateTime?>("LastUsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_used_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Prefix")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("prefix");
+
+                    b.Property<DateTime?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("revoked_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_runner_tokens");
+
+                    b.HasIndex("Hash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_runner_tokens_hash");
+
+                    b.ToTable("runner_tokens", (string)null);
                 });
 
             modelBuilder.Entity("Entourage.Server.Storage.Entities.TaskDependency", b =>

@@ -442,6 +442,10 @@ namespace Entourage.Server.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("role");
 
+                    b.Property<Guid?>("RunnerTokenId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("runner_token_id");
+
                     b.Property<DateTime>("StartedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("started_at");
@@ -648,6 +652,55 @@ namespace Entourage.Server.Storage.Migrations.Sqlite
                         .HasDatabaseName("ix_review_comments_review_id");
 
                     b.ToTable("review_comments", (string)null);
+                });
+
+            modelBuilder.Entity("Entourage.Server.Storage.Entities.RunnerToken", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("hash");
+
+                    b.Property<string>("Labels")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("labels");
+
+                    b.Property<DateTime?>("LastUsedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_used_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Prefix")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("prefix");
+
+                    b.Property<DateTime?>("RevokedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("revoked_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_runner_tokens");
+
+                    b.HasIndex("Hash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_runner_tokens_hash");
+
+                    b.ToTable("runner_tokens", (string)null);
                 });
 
             modelBuilder.Entity("Entourage.Server.Storage.Entities.TaskDependency", b =>

@@ -1,0 +1,56 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Entourage.Server.Storage.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class RunnerTokens : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<Guid>(
+                name: "runner_token_id",
+                table: "nodes",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "runner_tokens",
+                columns: table => new
+                {
+                    id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    labels = table.Column<string>(type: "TEXT", nullable: true),
+                    hash = table.Column<string>(type: "TEXT", nullable: false),
+                    prefix = table.Column<string>(type: "TEXT", nullable: false),
+                    created_at = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    last_used_at = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    revoked_at = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_runner_tokens", x => x.id);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_runner_tokens_hash",
+                table: "runner_tokens",
+                column: "hash",
+                unique: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "runner_tokens");
+
+            migrationBuilder.DropColumn(
+                name: "runner_token_id",
+                table: "nodes");
+        }
+    }
+}
