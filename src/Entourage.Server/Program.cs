@@ -7,7 +7,7 @@ try
     if (args is ["runner", ..])
     {
         await RunnerHost.Build(RunnerHost.Parse(args[1..])).RunAsync();
-        return 0;
+        return Entourage.Server.Runners.Http.HttpRunnerService.ExitCode;
     }
     await EntourageApp.Build(args).RunAsync();
     return 0;

@@ -80,3 +80,9 @@ public sealed record RunnerPushDto(string? Branch, string? Head = null, string? 
 
 /// <summary>POST /runner/stop: a clean shutdown (its turns were released).</summary>
 public sealed record RunnerStopRequest(string? NodeId);
+
+/// <summary>A runner node's id and its state after a call (POST /runner/stop).</summary>
+public sealed record NodeStateDto(string NodeId, string State);
+
+/// <summary>POST /runner/turns/{turn_id}/complete: the state the turn ended in.</summary>
+public sealed record RunnerCompleteResponse(Guid TurnId, string State);

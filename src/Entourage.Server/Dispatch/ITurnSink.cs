@@ -14,7 +14,7 @@ public sealed record TurnPublication(string Branch, string? Head, string? Error,
 /// <summary>
 /// Where the state of a turn goes while it runs (issue #10): straight into the database on a server or a
 /// PostgreSQL runner (<see cref="DbTurnSink"/>), or to the server's runner protocol over HTTPS
-/// (HttpTurnSink). <see cref="TurnRunner"/> runs a turn the same way with either.
+/// (<see cref="Runners.Http.HttpTurnSink"/>). <see cref="TurnRunner"/> runs a turn the same way with either.
 /// </summary>
 public interface ITurnSink
 {

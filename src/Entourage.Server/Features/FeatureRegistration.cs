@@ -32,6 +32,8 @@ public static class FeatureRegistration
         Reviews.ReviewEndpoints.Map(api);
         Plans.PlanEndpoints.Map(api);
         Nodes.NodeEndpoints.Map(api);
+        RunnerTokens.RunnerTokenEndpoints.Map(api);
+        RunnerProtocol.RunnerProtocolEndpoints.Map(api);
         return app;
     }
 }

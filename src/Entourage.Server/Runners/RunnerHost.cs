@@ -14,14 +14,23 @@ public sealed record RunnerSettings(
     string? Labels = null,
     int? Concurrency = null,
     string? DataDirectory = null,
-    IReadOnlyList<string>? HostArgs = null);
+    IReadOnlyList<string>? HostArgs = null,
+    string? RunnerToken = null,
+    string? Name = null)
+{
+    /// <summary>Over HTTPS with a runner token, for machines that must not reach the database.</summary>
+    public bool OverHttp => !string.IsNullOrWhiteSpace(RunnerToken) && string.IsNullOrWhiteSpace(Postgres);
+}
 
 /// <summary>
-/// A runner node (issue #10): the server's own dispatcher (claims with SKIP LOCKED, leases, heartbeats, the
-/// LISTEN doorbell, the lease sweeper) without the API, MCP, dashboard or merge queue. It registers itself as a
-/// node with role <c>runner</c>, claims only agents whose <c>runner_labels</c> it has, runs their turns in its own
-/// clones of the teams' repositories, and pushes task branches to the team's remote. Agents it launches talk to
-/// the server (<c>--server</c>) over MCP. PostgreSQL only: the SQLite store belongs to a single process.
+/// A runner node (issue #10), in one of two modes (docs/runners.md). On the database (<c>--postgres</c>): the
+/// server's own dispatcher (claims with SKIP LOCKED, leases, heartbeats, the LISTEN doorbell, the lease sweeper)
+/// without the API, MCP, dashboard or merge queue. Over HTTPS (<c>--runner-token</c>, no <c>--postgres</c>): the
+/// runner protocol of the server at <c>--server</c>, which claims on its behalf with the same claimer. Either way
+/// it registers as a node with role <c>runner</c>, runs only agents whose <c>runner_labels</c> it has, runs their
+/// turns with the same code in its own clones of the teams' repositories, and pushes task branches to the team's
+/// remote. Agents it launches talk to the server over MCP. The SQLite store belongs to a single process, so
+/// runners need a PostgreSQL-backed server.
 /// </summary>
 public static class RunnerHost
 {
@@ -46,7 +55,11 @@ public static class RunnerHost
         if (s.ServerUrl is { Length: > 0 } url) keys["Dispatch:ServerUrl"] = url;
         if (s.Labels is not null) keys["Dispatch:Labels"] = s.Labels;
         if (s.Concurrency is { } n) keys["Dispatch:MaxConcurrentAgents"] = n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (s.Name is { Length: > 0 } name) keys["Runner:Name"] = name;
         builder.Configuration.AddInMemoryCollection(keys);
+        if (!string.IsNullOrWhiteSpace(s.RunnerToken) && !string.IsNullOrWhiteSpace(s.Postgres))
+            throw new RunnerConfigurationException("Pass either --postgres (a runner on the database) or --runner-token (a runner over HTTPS), not both.");
+        if (s.OverHttp) return BuildHttp(builder, s.RunnerToken!.Trim());
         Validate(builder.Configuration);
 
         builder.Services.AddSingleton(TimeProvider.System);
@@ -55,6 +68,34 @@ public static class RunnerHost
         builder.Services.AddEntourageDispatch(builder.Configuration);
         // Soft stop drains running turns for Dispatch:ShutdownTimeoutSeconds; give the host that long and a bit.
         var drain = builder.Configuration.GetValue("Dispatch:ShutdownTimeoutSeconds", 10.0);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(drain + 15));
+        return builder.Build();
+    }
+
+    /// <summary>An HTTP runner: no database, the runner protocol of the server at Dispatch:ServerUrl.</summary>
+    private static IHost BuildHttp(HostApplicationBuilder builder, string token)
+    {
+        var config = builder.Configuration;
+        ValidateCommon(config);
+        if (!token.StartsWith(Features.RunnerTokens.RunnerTokenEndpoints.Prefix, StringComparison.Ordinal))
+            throw new RunnerConfigurationException($"--runner-token takes a runner token ({Features.RunnerTokens.RunnerTokenEndpoints.Prefix}…), minted by the server's admin with POST /api/v1/runner-tokens.");
+        var server = new Uri(config["Dispatch:ServerUrl"]!.TrimEnd('/') + "/");
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<DispatchOptions>().Bind(config.GetSection("Dispatch"));
+        builder.Services.AddOptions<StorageOptions>().Bind(config.GetSection("Storage"));
+        builder.Services.AddOptions<Http.HttpRunnerOptions>().Bind(config.GetSection("Runner"));
+        builder.Services.AddEntourageAgents(config);
+        DispatchRegistration.AddTurnExecution(builder.Services);
+        builder.Services.AddSingleton<Http.RunnerSession>();
+        builder.Services.AddHttpClient<Http.RunnerApiClient>(c =>
+        {
+            c.BaseAddress = server;
+            c.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            // A claim waits up to 25 s on the server.
+            c.Timeout = TimeSpan.FromSeconds(90);
+        });
+        builder.Services.AddHostedService<Http.HttpRunnerService>();
+        var drain = config.GetValue("Dispatch:ShutdownTimeoutSeconds", 10.0);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(drain + 15));
         return builder.Build();
     }
@@ -68,7 +109,13 @@ public static class RunnerHost
             throw new RunnerConfigurationException(
                 "A runner needs the PostgreSQL database its server uses: pass --postgres \"Host=…;Database=…;Username=…;Password=…\" " +
                 "(or set ENTOURAGE_DATABASE_URL). The embedded SQLite store is single-process, so runners cannot share it; " +
-                "start the server with PostgreSQL (ENTOURAGE_DATABASE_URL) to add runner nodes.");
+                "start the server with PostgreSQL (ENTOURAGE_DATABASE_URL) to add runner nodes. On a machine that must not reach the " +
+                "database, pass --runner-token ent_runner_… instead (minted with POST /api/v1/runner-tokens) to run over HTTPS.");
+        ValidateCommon(config);
+    }
+
+    private static void ValidateCommon(IConfiguration config)
+    {
         var server = config["Dispatch:ServerUrl"];
         if (string.IsNullOrWhiteSpace(server) || !Uri.TryCreate(server, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw new RunnerConfigurationException(
@@ -87,7 +134,8 @@ public static class RunnerHost
 
     /// <summary>
     /// Parses `runner` arguments as Entourage.Server takes them (the CLI has its own parser for the same flags):
-    /// --postgres, --server, --labels, --concurrency, --data-dir; anything else goes to the host as configuration.
+    /// --postgres, --runner-token, --server, --name, --labels, --concurrency, --data-dir ($ENTOURAGE_RUNNER_TOKEN when
+    /// no --postgres is given); anything else goes to the host as configuration.
     /// </summary>
     public static RunnerSettings Parse(IReadOnlyList<string> args)
     {
@@ -102,6 +150,8 @@ public static class RunnerHost
                 case "--server": s = s with { ServerUrl = Value() }; break;
                 case "--labels": s = s with { Labels = Value() }; break;
                 case "--data-dir": s = s with { DataDirectory = Value() }; break;
+                case "--runner-token": s = s with { RunnerToken = Value() }; break;
+                case "--name": s = s with { Name = Value() }; break;
                 case "--concurrency":
                     var v = Value();
                     s = s with { Concurrency = int.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : throw new RunnerConfigurationException($"--concurrency takes a whole number, not '{v}'.") };
@@ -109,6 +159,8 @@ public static class RunnerHost
                 default: rest.Add(args[i]); break;
             }
         }
+        if (s.RunnerToken is null && s.Postgres is null && Environment.GetEnvironmentVariable("ENTOURAGE_RUNNER_TOKEN") is { Length: > 0 } token)
+            s = s with { RunnerToken = token };
         return s with { HostArgs = rest };
     }
 }

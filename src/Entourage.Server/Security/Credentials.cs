@@ -8,7 +8,7 @@ namespace Entourage.Server.Security;
 /// <summary>
 /// Turns a presented secret into a caller. Every kind is looked up by its SHA-256 hash (the database never holds
 /// a usable secret): the admin key (configuration), a running turn's token (ent_turn_…), an agent token
-/// (ent_agent_…), an org API key (ent_key_…, not revoked).
+/// (ent_agent_…), a runner token (ent_runner_…, not revoked), an org API key (ent_key_…, not revoked).
 /// </summary>
 public static class Credentials
 {
@@ -45,6 +45,14 @@ public static class Credentials
         {
             var agentId = await db.Agents.Where(a => a.TokenHash == hash).Select(a => (Guid?)a.Id).FirstOrDefaultAsync(ct);
             return agentId is { } id && await SetAgentAsync(db, id, caller, ct);
+        }
+        if (secret.StartsWith(Features.RunnerTokens.RunnerTokenEndpoints.Prefix, StringComparison.Ordinal))
+        {
+            var runner = await db.RunnerTokens.AsNoTracking().Where(t => t.Hash == hash && t.RevokedAt == null)
+                .Select(t => new { t.Id, t.Labels }).FirstOrDefaultAsync(ct);
+            if (runner is null) return false;
+            caller.SetRunner(runner.Id, runner.Labels);
+            return true;
         }
         var key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Hash == hash && k.RevokedAt == null, ct);
         if (key is null) return false;

@@ -16,6 +16,9 @@ public enum CallerKind
 
     /// <summary>An agent token or a running turn's token: its own team only, and no operator actions.</summary>
     Agent,
+
+    /// <summary>A runner token: the runner protocol (/api/v1/runner/…) and nothing else.</summary>
+    Runner,
 }
 
 /// <summary>
@@ -30,6 +33,10 @@ public sealed class RequestCaller
     public Guid? TeamId { get; private set; }
     public Guid? AgentId { get; private set; }
     public Guid? ApiKeyId { get; private set; }
+
+    /// <summary>The runner token of a <see cref="CallerKind.Runner"/> caller, and the labels it allows (null: any).</summary>
+    public Guid? RunnerTokenId { get; private set; }
+    public string? RunnerTokenLabels { get; private set; }
 
     /// <summary>Local or admin: sees every org.</summary>
     public bool Unrestricted => Kind is CallerKind.Local or CallerKind.Admin;
@@ -51,12 +58,20 @@ public sealed class RequestCaller
         OrgId = orgId;
     }
 
+    internal void SetRunner(Guid tokenId, string? labels)
+    {
+        Kind = CallerKind.Runner;
+        RunnerTokenId = tokenId;
+        RunnerTokenLabels = labels;
+    }
+
     public bool CanSeeOrg(Guid orgId) => Unrestricted || (Kind == CallerKind.OrgKey && orgId == OrgId);
 
     public bool CanSeeTeam(Guid teamId, Guid orgId) => Kind switch
     {
         CallerKind.Local or CallerKind.Admin => true,
         CallerKind.OrgKey => orgId == OrgId,
+        CallerKind.Runner => false,
         _ => teamId == TeamId,
     };
 
@@ -65,6 +80,7 @@ public sealed class RequestCaller
     {
         CallerKind.Local or CallerKind.Admin => null,
         CallerKind.OrgKey => db.Teams.Where(t => t.OrgId == OrgId).Select(t => t.Id),
+        CallerKind.Runner => db.Teams.Where(t => false).Select(t => t.Id),
         _ => db.Teams.Where(t => t.Id == TeamId).Select(t => t.Id),
     };
 }

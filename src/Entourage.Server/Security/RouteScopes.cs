@@ -16,6 +16,9 @@ public enum UnscopedRule
 
     /// <summary>Local or admin only (creating orgs: an org key belongs to exactly one org).</summary>
     AdminOnly,
+
+    /// <summary>The runner protocol: a runner token only (the handler checks the node is that token's).</summary>
+    RunnerOnly,
 }
 
 /// <summary>
@@ -39,6 +42,8 @@ public static class RouteScopes
         ["request_id"] = ResourceKind.HumanRequest,
         // A role name ("manager", "engineer") picks one of the team's prompts; the team is in the path.
         ["role"] = ResourceKind.None,
+        // Runner tokens belong to no org or team: their routes are admin only (listed in Unscoped).
+        ["runner_token_id"] = ResourceKind.None,
     };
 
     private static readonly Dictionary<string, ResourceKind> ByCollection = new(StringComparer.Ordinal)
@@ -71,6 +76,29 @@ public static class RouteScopes
         ["POST /api/v1/tasks/wait"] = UnscopedRule.HandlerFilters,
         // The cluster's machines (hosts, every team's running turns): operators only, never an org key.
         ["GET /api/v1/nodes"] = UnscopedRule.AdminOnly,
+        // Runner tokens run any org's agents (placement is by label, not org): the operator of the server mints them.
+        ["POST /api/v1/runner-tokens"] = UnscopedRule.AdminOnly,
+        ["GET /api/v1/runner-tokens"] = UnscopedRule.AdminOnly,
+        ["DELETE /api/v1/runner-tokens/{runner_token_id}"] = UnscopedRule.AdminOnly,
+        ["POST /api/v1/runner/register"] = UnscopedRule.RunnerOnly,
+        ["POST /api/v1/runner/heartbeat"] = UnscopedRule.RunnerOnly,
+        ["POST /api/v1/runner/claim"] = UnscopedRule.RunnerOnly,
+        ["POST /api/v1/runner/stop"] = UnscopedRule.RunnerOnly,
+    };
+
+    /// <summary>
+    /// The runner protocol (issue #10): the only routes a runner token may call, and only with one. Checked before
+    /// any path parameter: a runner acts on turns of any team, limited to its own node's by the handlers.
+    /// </summary>
+    private static readonly HashSet<string> RunnerRoutes = new(StringComparer.Ordinal)
+    {
+        "POST /api/v1/runner/register",
+        "POST /api/v1/runner/heartbeat",
+        "POST /api/v1/runner/claim",
+        "POST /api/v1/runner/stop",
+        "POST /api/v1/runner/turns/{turn_id}/log",
+        "POST /api/v1/runner/turns/{turn_id}/workspace",
+        "POST /api/v1/runner/turns/{turn_id}/complete",
     };
 
     /// <summary>
@@ -128,6 +156,8 @@ public static class RouteScopes
 
     public static bool IsOperatorOnly(string key) => OperatorOnly.Contains(key);
 
+    public static bool IsRunnerRoute(string key) => RunnerRoutes.Contains(key);
+
     /// <summary>Every entry of the tables, so a test can tell a stale one (its route was renamed) from a live one.</summary>
-    public static IEnumerable<string> AllListedKeys => Unscoped.Keys.Concat(OperatorOnly);
+    public static IEnumerable<string> AllListedKeys => Unscoped.Keys.Concat(OperatorOnly).Concat(RunnerRoutes);
 }

@@ -19,12 +19,22 @@ public static class ScopeCheck
     {
         if (caller.Unrestricted) return null;
         var path = http.Request.Path;
+        if (caller.Kind == CallerKind.Runner)
+        {
+            // A runner token is the runner protocol and nothing else: no API, no dashboard, no OpenAPI.
+            var route = http.GetEndpoint() is RouteEndpoint re ? RouteScopes.Key(http.Request.Method, re.RoutePattern) : null;
+            return route is not null && RouteScopes.IsRunnerRoute(route)
+                ? null
+                : Refusals.Forbidden($"A runner token only runs the runner protocol (POST /api/v1/runner/…); {route ?? http.Request.Method + " " + path} needs an org API key or the admin key.");
+        }
         if (path.StartsWithSegments("/openapi")) return null;
         if (!path.StartsWithSegments("/api"))
             return Refusals.Forbidden("The dashboard shows every org, so it needs the admin key (sign in at /login). Org API keys and agent tokens work on /api/v1 and /mcp.");
         if (http.GetEndpoint() is not RouteEndpoint endpoint) return null; // no such route: 404 follows, nothing is reached
 
         var key = RouteScopes.Key(http.Request.Method, endpoint.RoutePattern);
+        if (RouteScopes.IsRunnerRoute(key))
+            return Refusals.Forbidden($"{key} is the runner protocol: it takes a runner token (minted with POST /api/v1/runner-tokens by the server's admin; `entourage runner --runner-token …`).");
         if (caller.Kind == CallerKind.Agent && RouteScopes.IsOperatorOnly(key))
             return Refusals.Forbidden($"Agent tokens cannot call {key}: it is an operator action. Use an org API key (POST /api/v1/orgs/{{org_id}}/api-keys with the admin key).");
 

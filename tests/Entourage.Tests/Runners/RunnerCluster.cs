@@ -90,38 +90,63 @@ public sealed class RunnerCluster : IAsyncDisposable
         return team["id"]!.GetValue<Guid>();
     }
 
-    /// <summary>Starts a runner and waits until it has registered its node row.</summary>
-    public async Task<RunnerProcess> StartRunnerAsync(string name, string? labels = null, int concurrency = 4, IDictionary<string, string?>? settings = null)
+    /// <summary>Starts a runner on the database (--postgres) and waits until it has registered its node row.</summary>
+    public Task<RunnerProcess> StartRunnerAsync(string name, string? labels = null, int concurrency = 4, IDictionary<string, string?>? settings = null) =>
+        LaunchAsync(name, ["--postgres", _db], labels, concurrency, settings, pid => n => n.Id.Contains($"-{pid}-"));
+
+    /// <summary>
+    /// Starts a runner over HTTP (--runner-token, no --postgres: it never sees the database's connection string)
+    /// and waits until it has registered through the runner protocol.
+    /// </summary>
+    public Task<RunnerProcess> StartHttpRunnerAsync(string name, string token, string? labels = null, int concurrency = 4, IDictionary<string, string?>? settings = null) =>
+        LaunchAsync(name, ["--runner-token", token, "--name", name], labels, concurrency, settings, _ => n => n.Id.StartsWith(name + "-") && n.RunnerTokenId != null);
+
+    /// <summary>Mints a runner token over the API (the server is loopback-only, so the local user is its operator).</summary>
+    public async Task<(Guid Id, string Token)> MintRunnerTokenAsync(string name, params string[] labels)
+    {
+        var body = new JsonObject { ["name"] = name };
+        if (labels.Length > 0) body["labels"] = new JsonArray(labels.Select(l => (JsonNode)l).ToArray());
+        var t = await Server.PostJsonAsync("/api/v1/runner-tokens", body.ToJsonString());
+        return (t["id"]!.GetValue<Guid>(), t["token"]!.GetValue<string>());
+    }
+
+    private async Task<RunnerProcess> LaunchAsync(string name, string[] mode, string? labels, int concurrency, IDictionary<string, string?>? settings,
+        Func<int, System.Linq.Expressions.Expression<Func<Entourage.Server.Storage.Entities.Node, bool>>> isMine)
     {
         var dll = Path.Combine(RepoRoot, "src", "Entourage.Server", "bin", new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Name, "net10.0", "Entourage.Server.dll");
         File.Exists(dll).ShouldBeTrue($"server build missing: {dll}");
         var dataDir = Path.Combine(Root, name);
         Directory.CreateDirectory(dataDir);
         var psi = new ProcessStartInfo(DotnetHost) { WorkingDirectory = dataDir, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { dll, "runner", "--postgres", _db, "--server", Server.BaseUrl.ToString().TrimEnd('/'), "--concurrency", concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", dataDir })
+        foreach (var a in new[] { dll, "runner" }.Concat(mode).Concat(["--server", Server.BaseUrl.ToString().TrimEnd('/'), "--concurrency", concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", dataDir]))
             psi.ArgumentList.Add(a);
         if (labels is not null) { psi.ArgumentList.Add("--labels"); psi.ArgumentList.Add(labels); }
         var all = new Dictionary<string, string?>(_settings ?? new Dictionary<string, string?>());
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) all[k] = v;
         foreach (var (k, v) in NodeSettings(all)) psi.Environment["ENTOURAGE__" + k.Replace(":", "__", StringComparison.Ordinal)] = v;
+        // An HTTP runner must work without the database: make sure it could not find one by accident.
+        psi.Environment.Remove("ENTOURAGE_DATABASE_URL");
+        psi.Environment.Remove("ENTOURAGE_TEST_POSTGRES");
         var process = Process.Start(psi)!;
         // Outside Root (deleted at the end) so a failed run can be read afterwards.
-        var log = Path.Combine(Path.GetTempPath(), $"entourage-runner-{name}-{process.Id}.log");
+        var log = LogOf(name, process.Id);
         process.OutputDataReceived += (_, e) => { lock (log) File.AppendAllText(log, e.Data + "\n"); };
         process.ErrorDataReceived += (_, e) => { lock (log) File.AppendAllText(log, e.Data + "\n"); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var runner = new RunnerProcess(name, process, dataDir);
         _runners.Add(runner);
-        var marker = $"-{process.Id}-";
+        var mine = isMine(process.Id);
         await WaitUntilAsync(Server, async db =>
         {
             if (process.HasExited) throw new InvalidOperationException($"Runner {name} exited with {process.ExitCode}: {await File.ReadAllTextAsync(log)}");
-            runner.NodeId = await db.Nodes.Where(n => n.Role == "runner" && n.Id.Contains(marker)).Select(n => n.Id).FirstOrDefaultAsync();
+            runner.NodeId = await db.Nodes.Where(n => n.Role == "runner").Where(mine).Select(n => n.Id).FirstOrDefaultAsync();
             return runner.NodeId is not null;
         }, $"runner {name} to register", TimeSpan.FromSeconds(180));
         return runner;
     }
+
+    public static string LogOf(string name, int pid) => Path.Combine(Path.GetTempPath(), $"entourage-runner-{name}-{pid}.log");
 
     /// <summary>Waits like <see cref="WaitUntilAsync"/>; on a timeout the message carries the store's state and the runners' logs.</summary>
     public async Task WaitAsync(Func<Entourage.Server.Storage.AppDbContext, Task<bool>> condition, string what, TimeSpan timeout)
@@ -136,7 +161,7 @@ public sealed class RunnerCluster : IAsyncDisposable
             var tasks = await db.Tasks.AsNoTracking().OrderBy(t => t.Id).Select(t => $"task {t.Id} {t.Status} {t.Branch} {t.WorktreePath}").ToListAsync();
             var turns = await db.Turns.AsNoTracking().OrderBy(t => t.StartedAt).Select(t => $"turn {t.TaskId} {t.State} {t.Node} {t.Error} {t.Log}").ToListAsync();
             var merges = await db.MergeQueue.AsNoTracking().Select(m => $"merge {m.TaskId} {m.State} {m.Phase} {m.Error}").ToListAsync();
-            var logs = _runners.Select(r => $"--- {r.Name} ---\n" + TailOf(Path.Combine(Path.GetTempPath(), $"entourage-runner-{r.Name}-{r.Process.Id}.log")));
+            var logs = _runners.Select(r => $"--- {r.Name} ---\n" + TailOf(LogOf(r.Name, r.Process.Id)));
             throw new TimeoutException($"Timed out waiting for {what}\n{string.Join('\n', tasks.Concat(turns).Concat(merges).Concat(logs))}");
         }
     }
