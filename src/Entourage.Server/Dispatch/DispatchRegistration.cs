@@ -44,6 +44,7 @@ public static class DispatchRegistration
         services.AddSingleton<LeaseSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<LeaseSweeper>());
         services.AddHostedService<TaskCancellationWatcher>();
+        if (config["Dispatch:Role"] == "runner") services.AddHostedService<Runners.WorktreeJanitor>();
         if (config.GetValue("Dispatch:Enabled", true))
         {
             services.AddSingleton<Dispatcher>();
@@ -56,6 +57,7 @@ public static class DispatchRegistration
     public static IServiceCollection AddTurnExecution(IServiceCollection services)
     {
         services.AddSingleton<LocalTurns>();
+        services.AddSingleton<Runners.RunnerWorktrees>();
         services.AddSingleton<Runners.TurnWorkspace>();
         services.AddSingleton<TurnPreparation>();
         services.AddSingleton<TurnRunner>();

@@ -25,6 +25,7 @@ public sealed class TurnPreparation(
     AdapterCatalog catalog,
     IEnumerable<IAgentAdapter> adapters,
     Runners.TurnWorkspace workspace,
+    Runners.RunnerWorktrees runnerWorktrees,
     IOptions<StorageOptions> storage)
 {
     public async Task<PreparedTurn> PrepareAsync(TurnAssignment a, ITurnSink sink, TurnLogWriter log, CancellationToken ct)
@@ -71,6 +72,7 @@ public sealed class TurnPreparation(
                 if (a.TaskId is { } taskId)
                 {
                     var wt = await Worktrees.EnsureTaskAsync(repo, repository.BaseRef, taskId, a.TaskTitle ?? "", ct);
+                    if (repository.OwnClone) runnerWorktrees.Track(taskId, wt.Path);
                     // On a runner the task's previous turn may have run elsewhere: start from what it pushed.
                     if (repository.OwnClone && !wt.Created && wt.Branch is { } b) await Runners.RunnerClones.CatchUpAsync(wt.Path, b, ct);
                     if (wt.Created && team.SetupCommand is { Length: > 0 } setup)

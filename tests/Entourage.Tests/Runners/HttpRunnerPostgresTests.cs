@@ -57,7 +57,7 @@ public sealed class HttpRunnerPostgresTests : IAsyncLifetime
         var tasks = new[] { t1, t2, t3 };
 
         await _c.WaitAsync(db => db.Tasks.CountAsync(t => tasks.Contains(t.Id) && t.Status == TaskState.Done).ContinueWith(n => n.Result == 3),
-            "every task to land", TimeSpan.FromSeconds(50));
+            "every task to land", TimeSpan.FromSeconds(180));
 
         await using var db = Db(_c.Server);
         var turns = await db.Turns.AsNoTracking().Where(t => t.TaskId != null && tasks.Contains(t.TaskId.Value)).ToListAsync();
@@ -79,7 +79,9 @@ public sealed class HttpRunnerPostgresTests : IAsyncLifetime
         node["labels"]!.AsArray().Select(l => l!.GetValue<string>()).ShouldBe(["remote"]);
         // Done tasks' worktrees go from the HTTP runner's clone once its heartbeat hears they are finished.
         await _c.WaitAsync(_ => Task.FromResult(!Directory.EnumerateDirectories(remote.DataDirectory, $"task-{t1}-*", SearchOption.AllDirectories).Any()),
-            "the HTTP runner to remove the done task's worktree", TimeSpan.FromSeconds(30));
+            "the HTTP runner to remove the done task's worktree", TimeSpan.FromSeconds(60));
+        await _c.WaitAsync(_ => Task.FromResult(!Directory.EnumerateDirectories(local.DataDirectory, $"task-{t2}-*", SearchOption.AllDirectories).Any()),
+            "the database runner to remove the done task's worktree", TimeSpan.FromSeconds(60));
     }
 
     [Fact]
@@ -98,7 +100,7 @@ public sealed class HttpRunnerPostgresTests : IAsyncLifetime
             Step("wait_file", new { path = Path.Combine(_c.Root, "go-{turn_id}") })));
         string[] Started() => Directory.GetFiles(_c.Root, "started-*").Select(f => Path.GetFileName(f)["started-".Length..]).ToArray();
         var task = await AddReadyTaskAsync(_c.Server, team, agent, "Create GET/PATCH /api/v1/users/me endpoint");
-        await _c.WaitAsync(_ => Task.FromResult(Started().Length > 0), "the first turn to start", TimeSpan.FromSeconds(40));
+        await _c.WaitAsync(_ => Task.FromResult(Started().Length > 0), "the first turn to start", TimeSpan.FromSeconds(180));
 
         var firstTurn = Guid.Parse(Started()[0]);
         string victimNode;
@@ -112,7 +114,7 @@ public sealed class HttpRunnerPostgresTests : IAsyncLifetime
             foreach (var id in Started().Where(id => id != firstTurn.ToString()))
                 await File.WriteAllTextAsync(Path.Combine(_c.Root, "go-" + id), "go");
             return await db.Tasks.AnyAsync(t => t.Id == task && t.Status == TaskState.Done);
-        }, "the task to land after the lease ran out", TimeSpan.FromSeconds(50));
+        }, "the task to land after the lease ran out", TimeSpan.FromSeconds(180));
 
         await using var db = Db(_c.Server);
         var turns = await db.Turns.AsNoTracking().Where(t => t.AgentId == agent).OrderBy(t => t.StartedAt).ToListAsync();
@@ -135,7 +137,7 @@ public sealed class HttpRunnerPostgresTests : IAsyncLifetime
         var (id, token) = await _c.MintRunnerTokenAsync("doomed");
         var runner = await _c.StartHttpRunnerAsync("runner-r", token);
         (await _c.Server.Http.DeleteAsync($"/api/v1/runner-tokens/{id}")).EnsureSuccessStatusCode();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(50));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(180));
         await runner.Process.WaitForExitAsync(timeout.Token);
         runner.Process.ExitCode.ShouldBe(3);
         File.ReadAllText(RunnerCluster.LogOf(runner.Name, runner.Process.Id)).ShouldContain("401");

@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using Entourage.Client.Contracts;
 using Entourage.Server.Agents;
 using Entourage.Server.Dispatch;
-using Entourage.Server.Git;
 using Microsoft.Extensions.Options;
 
 namespace Entourage.Server.Runners.Http;
@@ -17,6 +16,7 @@ namespace Entourage.Server.Runners.Http;
 public sealed partial class HttpRunnerService(
     RunnerApiClient api,
     RunnerSession session,
+    RunnerWorktrees worktrees,
     TurnRunner runner,
     LocalTurns local,
     AdapterCatalog adapters,
@@ -182,21 +182,14 @@ public sealed partial class HttpRunnerService(
     private async Task BeatAsync(CancellationToken ct)
     {
         var running = local.All;
-        var answer = await api.HeartbeatAsync(new RunnerHeartbeatRequest(session.NodeId, [.. running.Select(t => t.Id)], session.WorktreeTasks), ct);
+        var answer = await api.HeartbeatAsync(new RunnerHeartbeatRequest(session.NodeId, [.. running.Select(t => t.Id)], worktrees.Tasks), ct);
         foreach (var stop in answer.Stop)
         {
             var s = new TurnStop(stop.Kind == "budget" ? StopKind.Budget : StopKind.External, stop.Reason);
             session.SetStop(stop.TurnId, s);
             if (local.TryGet(stop.TurnId, out var lt)) lt.Stop(s.Kind, s.Reason);
         }
-        foreach (var taskId in answer.RemoveWorktrees)
-        {
-            if (running.Any(t => t.TaskId == taskId) || session.TakeWorktree(taskId) is not { } path || !Directory.Exists(path)) continue;
-            // Worktrees live in {clone}/.worktrees/{name}; the branch stays (it is on the team's remote).
-            var clone = Path.GetDirectoryName(Path.GetDirectoryName(path))!;
-            await Worktrees.RemoveAsync(clone, path, ct);
-            LogWorktreeRemoved(logger, taskId, path);
-        }
+        await worktrees.RemoveAsync(answer.RemoveWorktrees, ct);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -255,9 +248,6 @@ public sealed partial class HttpRunnerService(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Turn {TurnId} crashed.")]
     private static partial void LogTurnCrashed(ILogger logger, Guid turnId, Exception ex);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} is finished: removed its worktree {Path} (the branch stays on the remote).")]
-    private static partial void LogWorktreeRemoved(ILogger logger, long taskId, string path);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Shutting down: waiting up to {Seconds} s for {Count} running turn(s).")]
     private static partial void LogDraining(ILogger logger, int count, double seconds);

@@ -15,11 +15,8 @@ public sealed partial class HttpTurnSink(RunnerApiClient api, RunnerSession sess
     private const int MaxBatchChars = 256 * 1024;
     private const int MaxDiffChars = 512 * 1024;
 
-    public async Task WorkspaceReadyAsync(TurnAssignment turn, string workingDirectory, string? worktreePath, string? branch, CancellationToken ct)
-    {
-        if (turn.TaskId is { } taskId && worktreePath is not null) session.TrackWorktree(taskId, worktreePath);
+    public async Task WorkspaceReadyAsync(TurnAssignment turn, string workingDirectory, string? worktreePath, string? branch, CancellationToken ct) =>
         await api.WorkspaceAsync(turn.TurnId, new RunnerWorkspaceRequest(session.NodeId, workingDirectory, worktreePath, branch), ct);
-    }
 
     public async Task AppendLogAsync(TurnAssignment turn, string chunk, CancellationToken ct)
     {
