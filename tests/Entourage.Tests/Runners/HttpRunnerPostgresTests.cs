@@ -131,6 +131,35 @@ public sealed class HttpRunnerPostgresTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_branch_the_runner_cannot_push_fails_the_turn_with_the_reason_and_the_task_shows_it()
+    {
+        _c = await RunnerCluster.StartAsync();
+        // The team's remote refuses task branches (a full disk, a permission, a protected ref: git says why).
+        var hook = Path.Combine(_c.Remote, "hooks", "pre-receive");
+        await File.WriteAllTextAsync(hook, "#!/bin/sh\necho 'refusing entourage branches today' >&2\nexit 1\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var (_, token) = await _c.MintRunnerTokenAsync("box");
+        await _c.StartHttpRunnerAsync("runner-h", token);
+        var team = await _c.CreateTeamAsync("platform");
+        var agent = await AddFakeAgentAsync(_c.Server, team, "eng", new JsonObject
+        {
+            ["record_dir"] = Path.Combine(_c.Root, "records"),
+            ["steps"] = new JsonArray(Step("touch", new { path = "task-{task_id}.txt" })),
+        });
+        var task = await AddReadyTaskAsync(_c.Server, team, agent, "Add the endpoint");
+
+        await _c.WaitAsync(db => db.Turns.AnyAsync(t => t.TaskId == task && t.State == TurnState.Failed), "the turn to fail", TimeSpan.FromSeconds(180));
+        await using var db = Db(_c.Server);
+        var turn = await db.Turns.AsNoTracking().FirstAsync(t => t.TaskId == task && t.State == TurnState.Failed);
+        turn.Error!.ShouldContain("could not be pushed");
+        turn.Error!.ShouldContain("refusing entourage branches today");
+        turn.ExitCode.ShouldBe(0);
+        var failed = await db.TaskEvents.AsNoTracking().FirstAsync(e => e.TaskId == task && e.Kind == "branch_push_failed");
+        failed.DataJson!.ShouldContain("refusing entourage branches today");
+        (await db.TaskEvents.CountAsync(e => e.TaskId == task && e.Kind == "branch_pushed")).ShouldBe(0);
+    }
+
+    [Fact]
     public async Task A_runner_whose_token_is_revoked_is_refused_and_stops()
     {
         _c = await RunnerCluster.StartAsync();
