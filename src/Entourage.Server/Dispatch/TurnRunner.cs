@@ -77,7 +77,7 @@ public sealed partial class TurnRunner(
     private async Task<TurnOutcome> RunProcessAsync(TurnAssignment turn, PreparedTurn prepared, LocalTurn local, TurnLogWriter log)
     {
         var spec = prepared.Spec;
-        var psi = new ProcessStartInfo(spec.FileName)
+        var psi = new ProcessStartInfo(SessionLeader.Path ?? spec.FileName)
         {
             WorkingDirectory = prepared.WorkingDirectory,
             RedirectStandardInput = true,
@@ -85,6 +85,7 @@ public sealed partial class TurnRunner(
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (SessionLeader.Path is not null) foreach (var a in SessionLeader.Arguments(spec.FileName)) psi.ArgumentList.Add(a);
         foreach (var a in spec.Arguments) psi.ArgumentList.Add(a);
         // Allow-listed environment only: never leak the server's own secrets to an agent.
         psi.Environment.Clear();

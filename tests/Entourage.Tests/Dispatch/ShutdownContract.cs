@@ -43,21 +43,21 @@ public abstract class ShutdownContract(Store store) : IAsyncLifetime
     }
 
     /// <summary>The server as a process of its own, so it can be sent SIGTERM; its drain is logged at Information.</summary>
-    private async Task<HttpClient> StartChildAsync(double shutdownSeconds)
+    private async Task<HttpClient> StartChildAsync(double shutdownSeconds, bool ownProcessGroup = false)
     {
         _child = await ChildServer.StartAsync(_dir, _pg, new Dictionary<string, string>
         {
             ["Dispatch:ShutdownTimeoutSeconds"] = shutdownSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Entourage.Server.Dispatch.Dispatcher"] = "Information",
-        });
+        }, ownProcessGroup);
         return _child.Http;
     }
 
-    /// <summary>SIGTERM, then the process ends by itself with exit code 0.</summary>
-    private async Task TerminateChildAsync(Func<Task>? whileDraining = null)
+    /// <summary>SIGTERM (or the given stop), then the process ends by itself with exit code 0.</summary>
+    private async Task TerminateChildAsync(Func<Task>? whileDraining = null, Action<ChildServer>? stop = null)
     {
         var child = _child!;
-        child.Terminate();
+        (stop ?? (c => c.Terminate()))(child);
         if (whileDraining is not null)
         {
             await FileEvents.WaitForTextAsync(child.LogPath, DrainLine);
@@ -131,10 +131,22 @@ public abstract class ShutdownContract(Store store) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_turn_that_finishes_within_the_timeout_after_SIGTERM_succeeds_its_task_progresses_and_nothing_runs_again()
+    public Task A_turn_that_finishes_within_the_timeout_after_SIGTERM_succeeds_its_task_progresses_and_nothing_runs_again() =>
+        FinishDuringTheDrainAsync(ownProcessGroup: false, c => c.Terminate());
+
+    /// <summary>
+    /// Ctrl+C where the server runs in a terminal reaches its whole process group. The agents run in sessions of their
+    /// own, so the signal stops only the server, which drains: the turn finishes as with SIGTERM, instead of its
+    /// process dying with the server's signal and the turn failing.
+    /// </summary>
+    [Fact]
+    public Task A_ctrl_c_in_the_servers_terminal_stops_only_the_server_and_the_running_turn_finishes() =>
+        FinishDuringTheDrainAsync(ownProcessGroup: true, c => c.InterruptGroup());
+
+    private async Task FinishDuringTheDrainAsync(bool ownProcessGroup, Action<ChildServer> stop)
     {
         // Longer than the host's default stop budget (30 s): the server must give the drain the time it was told to.
-        var http = await StartChildAsync(shutdownSeconds: 45);
+        var http = await StartChildAsync(shutdownSeconds: 45, ownProcessGroup);
         var team = await CreateTeamAsync(http);
         var started = Path.Combine(_dir, "started");
         // Blocks until the drain has begun, then reports its task done over REST (the API is still up) and exits 0.
@@ -145,14 +157,15 @@ public abstract class ShutdownContract(Store store) : IAsyncLifetime
         var task = await AddTaskAsync(http, team, agent.ToString(), "Finish during shutdown");
         await FileEvents.WaitForFileAsync(started);
 
-        await TerminateChildAsync(whileDraining: () => File.WriteAllTextAsync(Gate, "go"));
+        await TerminateChildAsync(whileDraining: () => File.WriteAllTextAsync(Gate, "go"), stop);
 
         var restartedAt = DateTimeOffset.UtcNow;
         var server = await StartInProcessAsync(dispatch: true);
         await WaitForLoopsAsync(server, restartedAt);
         await using var db = Db(server);
-        var turn = await db.Turns.SingleAsync(t => t.AgentId == agent);
-        turn.State.ShouldBe(TurnState.Succeeded, turn.Error);
+        var turns = await db.Turns.Where(t => t.AgentId == agent).OrderBy(t => t.StartedAt).ToListAsync();
+        turns.Select(t => t.State).ShouldBe([TurnState.Succeeded], string.Join("; ", turns.Select(t => $"{t.State} exit {t.ExitCode}: {t.Error}")));
+        var turn = turns[0];
         turn.ExitCode.ShouldBe(0);
         (await db.Tasks.SingleAsync(t => t.Id == task)).Status.ShouldBe(TaskState.Done);
         (await db.DispatchRequests.Where(d => d.AgentId == agent).Select(d => d.State).ToListAsync()).ShouldAllBe(s => s == DispatchState.Done);

@@ -35,13 +35,16 @@ public sealed class ChildServer : IDisposable
         new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Name, "net10.0", "Entourage.Server.dll");
 
     /// <summary>Starts the server in <paramref name="workDir"/> (data in workDir/.entourage unless PostgreSQL) and waits for /health.</summary>
-    public static async Task<ChildServer> StartAsync(string workDir, string? postgres, IDictionary<string, string>? settings = null)
+    /// <param name="ownProcessGroup">Start it in a session (and process group) of its own, as a shell's foreground job
+    /// is, so <see cref="InterruptGroup"/> can send a terminal's Ctrl+C to it without reaching the test run.</param>
+    public static async Task<ChildServer> StartAsync(string workDir, string? postgres, IDictionary<string, string>? settings = null, bool ownProcessGroup = false)
     {
         File.Exists(ServerDll).ShouldBeTrue($"server build missing: {ServerDll}");
         int port;
         using (var l = new TcpListener(IPAddress.Loopback, 0)) { l.Start(); port = ((IPEndPoint)l.LocalEndpoint).Port; l.Stop(); }
         var url = $"http://127.0.0.1:{port}";
-        var psi = new ProcessStartInfo(DispatchHarness.DotnetHost) { WorkingDirectory = workDir, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(ownProcessGroup ? "/usr/bin/setsid" : DispatchHarness.DotnetHost) { WorkingDirectory = workDir, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (ownProcessGroup) psi.ArgumentList.Add(DispatchHarness.DotnetHost);
         psi.ArgumentList.Add(ServerDll);
         psi.ArgumentList.Add("--urls");
         psi.ArgumentList.Add(url);
@@ -97,7 +100,19 @@ public sealed class ChildServer : IDisposable
     }
 
     /// <summary>SIGTERM: a clean stop (the soft shutdown of running turns), as systemd or docker stop sends it.</summary>
-    public void Terminate() => Infrastructure.ProcessExit.Terminate(_process.Id);
+    public void Terminate() => Infrastructure.ProcessExit.Signal(_process.Id, Infrastructure.ProcessExit.SigTerm);
+
+    /// <summary>
+    /// Ctrl+C in the server's terminal: SIGINT to its whole process group (started with ownProcessGroup), which
+    /// holds every process the server started in that group too.
+    /// </summary>
+    public void InterruptGroup()
+    {
+        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        var pgid = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[2], System.Globalization.CultureInfo.InvariantCulture);
+        pgid.ShouldBe(_process.Id, "the server leads a process group of its own (started with ownProcessGroup)");
+        Infrastructure.ProcessExit.Signal(-pgid, Infrastructure.ProcessExit.SigInt);
+    }
 
     /// <summary>Waits for the process to end by itself (after <see cref="Terminate"/>) and returns its exit code.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)

@@ -57,11 +57,13 @@ public sealed class ProcessExit : IDisposable
         if (_fd >= 0) Close(_fd);
     }
 
-    /// <summary>Sends SIGTERM: what systemd, docker stop and kill(1) send for a clean stop.</summary>
-    public static void Terminate(int pid)
+    public const int SigInt = 2, SigTerm = 15;
+
+    /// <summary>kill(2): a signal to a process, or to a process group when <paramref name="pid"/> is negative.</summary>
+    public static void Signal(int pid, int signal)
     {
-        if (Kill(pid, 15) != 0 && Marshal.GetLastPInvokeError() != Esrch)
-            throw new Win32Exception(Marshal.GetLastPInvokeError(), $"kill({pid}, SIGTERM) failed");
+        if (Kill(pid, signal) != 0 && Marshal.GetLastPInvokeError() != Esrch)
+            throw new Win32Exception(Marshal.GetLastPInvokeError(), $"kill({pid}, {signal}) failed");
     }
 
     [StructLayout(LayoutKind.Sequential)]
