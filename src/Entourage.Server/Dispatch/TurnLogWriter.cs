@@ -51,7 +51,9 @@ public sealed class TurnLogWriter(Func<string, CancellationToken, Task> flush, i
         using var timer = new PeriodicTimer(interval);
         try
         {
-            while (await timer.WaitForNextTickAsync(ct)) await TryFlushAsync(ct);
+            // Only the wait is cancelled: a flush under way has taken its chunk out of the buffer, and cancelling its
+            // write lost those lines (a turn's last output, written just before it ended).
+            while (await timer.WaitForNextTickAsync(ct)) await TryFlushAsync(CancellationToken.None);
         }
         catch (OperationCanceledException)
         {
