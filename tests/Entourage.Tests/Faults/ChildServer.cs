@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Entourage.Tests.Dispatch;
 using Entourage.Tests.Infrastructure;
 
@@ -40,14 +38,14 @@ public sealed class ChildServer : IDisposable
     public static async Task<ChildServer> StartAsync(string workDir, string? postgres, IDictionary<string, string>? settings = null, bool ownProcessGroup = false)
     {
         File.Exists(ServerDll).ShouldBeTrue($"server build missing: {ServerDll}");
-        int port;
-        using (var l = new TcpListener(IPAddress.Loopback, 0)) { l.Start(); port = ((IPEndPoint)l.LocalEndpoint).Port; l.Stop(); }
-        var url = $"http://127.0.0.1:{port}";
+        // Port 0: the server binds a free port itself and logs it. Picking a port here and releasing it let
+        // another process take it in between, and /health could then answer from somebody else's server.
+        const string anyPort = "http://127.0.0.1:0";
         var psi = new ProcessStartInfo(ownProcessGroup ? "/usr/bin/setsid" : DispatchHarness.DotnetHost) { WorkingDirectory = workDir, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         if (ownProcessGroup) psi.ArgumentList.Add(DispatchHarness.DotnetHost);
         psi.ArgumentList.Add(ServerDll);
         psi.ArgumentList.Add("--urls");
-        psi.ArgumentList.Add(url);
+        psi.ArgumentList.Add(anyPort);
         psi.Environment["ENTOURAGE__Storage__DataDirectory"] = Path.Combine(workDir, ".entourage");
         psi.Environment["ENTOURAGE__Dispatch__LeaseSeconds"] = "2";
         psi.Environment["ENTOURAGE__Dispatch__HeartbeatSeconds"] = "0.5";
@@ -55,18 +53,38 @@ public sealed class ChildServer : IDisposable
         psi.Environment["ENTOURAGE__Merging__LeaseSeconds"] = "2";
         psi.Environment["ENTOURAGE__Merging__PollSeconds"] = "1";
         psi.Environment["ENTOURAGE__Logging__LogLevel__Default"] = "Warning";
+        psi.Environment["ENTOURAGE__Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
         if (postgres is not null) psi.Environment["ENTOURAGE__Storage__DatabaseUrl"] = postgres;
         if (settings is not null) foreach (var (k, v) in settings) psi.Environment["ENTOURAGE__" + k.Replace(":", "__", StringComparison.Ordinal)] = v;
         var process = Process.Start(psi)!;
         var log = Path.Combine(workDir, "server.log");
         var gate = new object();
-        process.OutputDataReceived += (_, e) => { lock (gate) File.AppendAllText(log, e.Data + "\n"); };
+        var listening = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        const string marker = "Now listening on: ";
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line && line.IndexOf(marker, StringComparison.Ordinal) is var at and >= 0)
+                listening.TrySetResult(line[(at + marker.Length)..].Trim());
+            lock (gate) File.AppendAllText(log, e.Data + "\n");
+        };
         process.ErrorDataReceived += (_, e) => { lock (gate) File.AppendAllText(log, e.Data + "\n"); };
+        process.EnableRaisingEvents = true;
+        process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException($"The server exited with {process.ExitCode}: {Tail(log)}"));
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        string url;
+        try
+        {
+            url = await listening.Task.WaitAsync(TimeSpan.FromSeconds(120));
+        }
+        catch (TimeoutException)
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"The server did not start listening within 120 s: {Tail(log)}");
+        }
         var server = new ChildServer(process, url, log);
         using var probe = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
         while (true)
         {
             if (process.HasExited)
