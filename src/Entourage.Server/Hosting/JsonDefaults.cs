@@ -11,6 +11,7 @@ public static class JsonDefaults
         o.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
         o.DictionaryKeyPolicy = null;
         o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
+        o.Converters.Add(new NulFreeStringConverter());
         // A typo'd field ("asignee_id") must fail loudly, not be ignored.
         o.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         // The spec writes ids as strings: "depends_on": ["{task_2_id}"].

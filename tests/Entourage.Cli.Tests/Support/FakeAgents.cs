@@ -31,5 +31,9 @@ public static class FakeAgents
         var r = await cli.RunAsync("agent", "add", name, "--team", team, "--role", role, "--adapter", "command",
             "--command", DotnetHost, "--config", config, "--description", "fake agent " + name);
         r.ExitCode.ShouldBe(0, r.ToString());
+        // Fake engineers close their own tasks over REST. With review required (the default) an agent may not
+        // (the review gate), so teams of fake agents work without review; review has its own tests.
+        var settings = await cli.RunAsync("settings", "--team", team, "--require-review", "false");
+        settings.ExitCode.ShouldBe(0, settings.ToString());
     }
 }

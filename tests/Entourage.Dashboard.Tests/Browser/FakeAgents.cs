@@ -48,6 +48,12 @@ public static class FakeAgents
             ["adapter"] = "command",
             ["config"] = new JsonObject { ["command"] = DotnetHost, ["args"] = new JsonArray(Dll, "--script", scriptPath), ["description"] = "fake engineer" },
         };
-        return (await server.PostJsonAsync($"/api/v1/teams/{teamId}/agents", body.ToJsonString()))["id"]!.GetValue<Guid>();
+        var id = (await server.PostJsonAsync($"/api/v1/teams/{teamId}/agents", body.ToJsonString()))["id"]!.GetValue<Guid>();
+        // Fake engineers close their own tasks over REST. With review required (the default) an agent may not
+        // (the review gate), so teams of fake agents work without review; review has its own tests.
+        using var patch = await server.Http.PatchAsync($"/api/v1/settings/teams/{teamId}",
+            new StringContent("""{"require_review": false}""", System.Text.Encoding.UTF8, "application/json"));
+        patch.EnsureSuccessStatusCode();
+        return id;
     }
 }

@@ -96,6 +96,8 @@ public abstract class MessagesContract(Store store) : IAsyncLifetime
         (await _s.PatchAsync(path, """{"max_concurrent_agents": "many"}""")).ShouldBe(HttpStatusCode.BadRequest);
         // An unpaired surrogate escape parses as JSON but is not text: 400, not 500 (found by the REST fuzz).
         (await _s.PatchAsync(path, """{"check_command": "\ud800 lone", "title": "\udc00"}""")).ShouldBe(HttpStatusCode.BadRequest).Text.ShouldContain("surrogate");
+        // PostgreSQL text cannot hold U+0000: refused at the door on both stores, not a 500 at the write.
+        (await _s.PatchAsync(path, """{"check_command": "make\u0000test"}""")).ShouldBe(HttpStatusCode.BadRequest).Text.ShouldContain("NUL");
         (await _s.FingerprintAsync()).ShouldBe(before);
 
         var cleared = (await _s.PatchAsync(path, """{"daily_cost_limit_usd": null}""")).ShouldBe(HttpStatusCode.OK).Json;
