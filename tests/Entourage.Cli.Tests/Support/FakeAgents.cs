@@ -23,7 +23,7 @@ public static class FakeAgents
     }
 
     /// <summary>`entourage agent add` for a fake agent running <paramref name="steps"/> on every turn.</summary>
-    public static async Task AddAsync(CliDriver cli, string dataDir, string team, string name, JsonArray steps, string role = "engineer")
+    public static async Task AddAsync(CliDriver cli, string dataDir, string team, string name, JsonArray steps, string role = "engineer", bool closesOwnTasks = false)
     {
         var script = Path.Combine(dataDir, $"script-{name}.json");
         await File.WriteAllTextAsync(script, new JsonObject { ["steps"] = steps }.ToJsonString());
@@ -31,8 +31,9 @@ public static class FakeAgents
         var r = await cli.RunAsync("agent", "add", name, "--team", team, "--role", role, "--adapter", "command",
             "--command", DotnetHost, "--config", config, "--description", "fake agent " + name);
         r.ExitCode.ShouldBe(0, r.ToString());
-        // Fake engineers close their own tasks over REST. With review required (the default) an agent may not
-        // (the review gate), so teams of fake agents work without review; review has its own tests.
+        if (!closesOwnTasks) return;
+        // This fake closes its own tasks over REST. With review required (the default) an agent may not (the
+        // review gate), so its team works without review; review has its own tests.
         var settings = await cli.RunAsync("settings", "--team", team, "--require-review", "false");
         settings.ExitCode.ShouldBe(0, settings.ToString());
     }

@@ -32,7 +32,7 @@ public sealed class RunInTmuxWithFakeAgents : IAsyncLifetime
                 new JsonObject { ["do"] = "sleep", ["ms"] = 1500 },
                 new JsonObject { ["do"] = "usage", ["cost"] = 0.1, ["input"] = 1000, ["output"] = 100 },
                 new JsonObject { ["do"] = "http", ["method"] = "POST", ["path"] = "/api/v1/tasks/{task_id}/status", ["body"] = new JsonObject { ["status"] = "done" } },
-            ]);
+            ], closesOwnTasks: true);
         Directory.CreateDirectory(_captures);
     }
 

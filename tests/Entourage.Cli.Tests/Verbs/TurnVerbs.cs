@@ -31,7 +31,7 @@ public abstract class TurnVerbs(Store store) : IAsyncLifetime
             new JsonObject { ["do"] = "print", ["text"] = "hello from the fake agent" },
             new JsonObject { ["do"] = "http", ["method"] = "POST", ["path"] = "/api/v1/tasks/{task_id}/status", ["body"] = new JsonObject { ["status"] = "done" } },
             new JsonObject { ["do"] = "usage", ["cost"] = 0.25, ["input"] = 1200, ["output"] = 300 },
-        ]);
+        ], closesOwnTasks: true);
         var created = await _cli.RunAsync("task", "create", "Write the README", "--assignee", "eng-fake", "--json");
         created.ExitCode.ShouldBe(0, created.ToString());
         var task = created.Json()["id"]!.GetValue<long>();
