@@ -33,7 +33,7 @@ public static class DagRun
 
         var settings = store.ServerSettings();
         settings["Dispatch:MaxConcurrentAgents"] = Math.Max(32, o.Agents).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await using var server = await ChildServer.StartAsync(settings, store.Directory, "server-dag.log");
+        await using var server = await ChildServer.StartAsync(store.Directory, settings, "server-dag.log");
         using var api = new BenchApi(server.Url);
         var (team, agents) = await api.CreateTeamAsync("load", o.Agents, AgentCommands.Done(o.Agent, store.Directory));
         var dag = TaskDag.Generate(o.Tasks, o.Agents, o.Dag, o.Seed);

@@ -33,7 +33,7 @@ public static class RecoveryRun
         ChildServer? a = null, b = null;
         try
         {
-            a = await ChildServer.StartAsync(settings, store.Directory, "server-recovery-a.log");
+            a = await ChildServer.StartAsync(store.Directory, settings, "server-recovery-a.log");
             Guid team;
             using (var api = new BenchApi(a.Url))
             {
@@ -53,14 +53,14 @@ public static class RecoveryRun
             if (store.IsPostgres)
             {
                 var second = new Dictionary<string, string>(settings) { ["Storage:DataDirectory"] = Path.Combine(store.Directory, "data-b") };
-                b = await ChildServer.StartAsync(second, store.Directory, "server-recovery-b.log");
+                b = await ChildServer.StartAsync(store.Directory, second, "server-recovery-b.log");
             }
             var killedAt = a.Kill();
             var restart = double.NaN;
             if (!store.IsPostgres)
             {
                 var sw = Stopwatch.StartNew();
-                b = await ChildServer.StartAsync(settings, store.Directory, "server-recovery-b.log");
+                b = await ChildServer.StartAsync(store.Directory, settings, "server-recovery-b.log");
                 restart = sw.Elapsed.TotalSeconds;
             }
             await WaitAsync(async () =>

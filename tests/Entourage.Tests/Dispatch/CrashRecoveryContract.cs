@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Entourage.Bench.Load;
 using Entourage.Tests.Infrastructure;
 using static Entourage.Tests.Dispatch.DispatchHarness;
 using static Entourage.Tests.Infrastructure.ChildServerHttp;
@@ -14,7 +15,7 @@ public abstract class CrashRecoveryContract(Store store) : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("entourage-crash-").FullName;
     private string? _pg;
-    private Faults.ChildServer? _server;
+    private ChildServer? _server;
 
     public async ValueTask InitializeAsync()
     {
@@ -87,11 +88,11 @@ public abstract class CrashRecoveryContract(Store store) : IAsyncLifetime
         return turns;
     }
 
-    /// <summary>The server build as a child process on the same store as before (Faults/ChildServer).</summary>
+    /// <summary>The server build as a child process on the same store as before (Faults/FaultServer).</summary>
     private async Task<string> StartServerAsync(Dictionary<string, string>? settings)
     {
         _server?.Dispose();
-        _server = await Faults.ChildServer.StartAsync(_dir, _pg, settings);
+        _server = await Faults.FaultServer.StartAsync(_dir, _pg, settings);
         return _server.Url;
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Entourage.Bench.Load;
 using Entourage.Client.Contracts;
 using Entourage.Server.Dispatch;
 using Entourage.Tests.Faults;
@@ -11,7 +12,7 @@ using static Entourage.Tests.Infrastructure.ChildServerHttp;
 namespace Entourage.Tests.Dispatch;
 
 /// <summary>
-/// Soft shutdown (DESIGN §4) of a real server process stopped with SIGTERM (Faults/ChildServer): it stops claiming,
+/// Soft shutdown (DESIGN §4) of a real server process stopped with SIGTERM (Faults/FaultServer): it stops claiming,
 /// lets running turns finish up to Dispatch:ShutdownTimeoutSeconds (the API stays up meanwhile, so agents can still
 /// report), then kills the process trees of the rest and releases their work to pending, which the next start runs.
 /// After the stop the same store (data folder, or the test's own PostgreSQL database) is opened by an in-process
@@ -45,7 +46,7 @@ public abstract class ShutdownContract(Store store) : IAsyncLifetime
     /// <summary>The server as a process of its own, so it can be sent SIGTERM; its drain is logged at Information.</summary>
     private async Task<HttpClient> StartChildAsync(double shutdownSeconds, bool ownProcessGroup = false)
     {
-        _child = await ChildServer.StartAsync(_dir, _pg, new Dictionary<string, string>
+        _child = await FaultServer.StartAsync(_dir, _pg, new Dictionary<string, string>
         {
             ["Dispatch:ShutdownTimeoutSeconds"] = shutdownSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Entourage.Server.Dispatch.Dispatcher"] = "Information",

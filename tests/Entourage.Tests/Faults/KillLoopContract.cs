@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Entourage.Bench.Load;
 using Entourage.Server.Git;
 using Entourage.Tests.Dispatch;
 using Entourage.Tests.Infrastructure;
@@ -56,7 +57,7 @@ public abstract class KillLoopContract(Store store) : IAsyncLifetime
         FaultSeed.RunAsync("killloop_" + store.ToString().ToLowerInvariant(), async rng =>
         {
             var repo = await DispatchHarnessExtras.CreateGitRepoAsync(_dir);
-            _server = await ChildServer.StartAsync(_dir, _pg, Settings);
+            _server = await FaultServer.StartAsync(_dir, _pg, Settings);
             var http = _server.Http;
             var org = (await GetAsync(http, "/api/v1/orgs")).AsArray()[0]!["id"]!.ToString();
             var team = await PostAsync(http, $"/api/v1/orgs/{org}/teams", new JsonObject { ["name"] = "Platform", ["slug"] = "platform", ["repo_path"] = repo }.ToJsonString());
@@ -93,7 +94,7 @@ public abstract class KillLoopContract(Store store) : IAsyncLifetime
                 await Task.Delay(rng.Next(200, 3000));
                 _server.Kill();
                 _server.Dispose();
-                _server = await ChildServer.StartAsync(_dir, _pg, Settings);
+                _server = await FaultServer.StartAsync(_dir, _pg, Settings);
             }
             http = _server.Http;
             TestContext.Current.TestOutputHelper?.WriteLine($"{kills} kills, {tasks.Count} tasks, {messages.Count} messages");

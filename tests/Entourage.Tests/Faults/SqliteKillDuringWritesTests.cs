@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using Entourage.Bench.Load;
 using Microsoft.Data.Sqlite;
 using static Entourage.Tests.Infrastructure.ChildServerHttp;
 
@@ -36,7 +37,7 @@ public sealed class SqliteKillDuringWritesTests : IDisposable
             string team = "", agent = "";
             for (var round = 0; round < Rounds; round++)
             {
-                using var server = await ChildServer.StartAsync(_dir, null, NoDispatch);
+                using var server = await FaultServer.StartAsync(_dir, null, NoDispatch);
                 if (round == 0)
                 {
                     var org = (await GetAsync(server.Http, "/api/v1/orgs")).AsArray()[0]!["id"]!.ToString();
@@ -94,7 +95,7 @@ public sealed class SqliteKillDuringWritesTests : IDisposable
                 await CheckFileAsync(acked, sentBatches);
             }
             // And the server starts again on the killed store and serves what it holds.
-            using var last = await ChildServer.StartAsync(_dir, null, NoDispatch);
+            using var last = await FaultServer.StartAsync(_dir, null, NoDispatch);
             (await GetAsync(last.Http, $"/api/v1/teams/{team}/tasks?limit=1")).AsArray().Count.ShouldBe(1);
             TestContext.Current.TestOutputHelper?.WriteLine($"{Rounds} kills, {acked.Count} acknowledged writes, {sentBatches.Count} batches sent");
         });

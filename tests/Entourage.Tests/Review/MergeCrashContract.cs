@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Entourage.Bench.Load;
 using Entourage.Tests.Infrastructure;
 using static Entourage.Tests.Dispatch.DispatchHarness;
 using static Entourage.Tests.Infrastructure.ChildServerHttp;
@@ -15,7 +16,7 @@ public abstract class MergeCrashContract(Store store) : IAsyncLifetime
     private const string Change = "three = survived a crash";
     private readonly string _dir = Directory.CreateTempSubdirectory("entourage-mergecrash-").FullName;
     private string? _pg;
-    private Faults.ChildServer? _server;
+    private ChildServer? _server;
 
     private string Repo => Path.Combine(_dir, "repo");
     private string Started => Path.Combine(_dir, "check-started");
@@ -130,11 +131,11 @@ public abstract class MergeCrashContract(Store store) : IAsyncLifetime
         public void Dispose() => Watcher.Dispose();
     }
 
-    /// <summary>The server build as a child process on the same store as before (Faults/ChildServer).</summary>
+    /// <summary>The server build as a child process on the same store as before (Faults/FaultServer).</summary>
     private async Task<string> StartServerAsync()
     {
         _server?.Dispose();
-        _server = await Faults.ChildServer.StartAsync(_dir, _pg);
+        _server = await Faults.FaultServer.StartAsync(_dir, _pg);
         return _server.Url;
     }
 
