@@ -14,7 +14,7 @@ public sealed class NulFreeStringConverter : JsonConverter<string>
     {
         var s = reader.GetString();
         if (s is not null && s.Contains('\0', StringComparison.Ordinal))
-            throw new JsonException("Text may not contain the NUL character (\\u0000); remove it.");
+            throw new RefusedJsonValueException("Text may not contain the NUL character (\\u0000); remove it.");
         return s;
     }
 

@@ -97,7 +97,10 @@ public abstract class MessagesContract(Store store) : IAsyncLifetime
         // An unpaired surrogate escape parses as JSON but is not text: 400, not 500 (found by the REST fuzz).
         (await _s.PatchAsync(path, """{"check_command": "\ud800 lone", "title": "\udc00"}""")).ShouldBe(HttpStatusCode.BadRequest).Text.ShouldContain("surrogate");
         // PostgreSQL text cannot hold U+0000: refused at the door on both stores, not a 500 at the write.
-        (await _s.PatchAsync(path, """{"check_command": "make\u0000test"}""")).ShouldBe(HttpStatusCode.BadRequest).Text.ShouldContain("NUL");
+        var nul = (await _s.PatchAsync(path, """{"check_command": "make\u0000test"}""")).ShouldBe(HttpStatusCode.BadRequest).Json;
+        const string nulFix = "Text may not contain the NUL character (\\u0000); remove it.";
+        nul["detail"]!.GetValue<string>().ShouldBe($"Field 'check_command' is invalid: {nulFix}");
+        nul["errors"]!["check_command"]!.AsArray().Select(m => m!.GetValue<string>()).ShouldBe([nulFix]);
         (await _s.FingerprintAsync()).ShouldBe(before);
 
         var cleared = (await _s.PatchAsync(path, """{"daily_cost_limit_usd": null}""")).ShouldBe(HttpStatusCode.OK).Json;

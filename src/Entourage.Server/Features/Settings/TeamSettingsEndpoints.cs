@@ -112,7 +112,7 @@ public static class TeamSettingsEndpoints
         var unknown = e.Message.Contains("could not be mapped", StringComparison.Ordinal);
         var message = unknown
             ? "Unknown field. Settings are: daily_cost_limit_usd, max_concurrent_agents, require_review, merge_strategy, check_command, setup_command, require_plan_approval, manager_prompt, engineer_prompt, runner_labels."
-            : e.Message.StartsWith("Text may not", StringComparison.Ordinal) ? e.Message.Split(" Path:")[0]
+            : e is RefusedJsonValueException refused ? refused.Fix
             : "Wrong type for this field.";
         return field is null ? ApiProblem.BadRequest(message) : ApiProblem.BadRequest($"Field '{field}' is invalid: {message}", new Dictionary<string, string[]> { [field] = [message] });
     }
