@@ -132,16 +132,21 @@ SQL
         return 1
     fi
 
-    # Per-test databases (ent_t_*) that an interrupted earlier run left behind. Only those nobody is connected
-    # to: a test running right now (another shell, another engineer) holds pooled connections to its database.
-    if ! _entourage_pg_as_postgres "${psql_admin[@]}" >/dev/null <<'SQL'
-SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', d.datname) FROM pg_database d
-WHERE d.datname LIKE 'ent\_t\_%' AND NOT EXISTS (SELECT FROM pg_stat_activity a WHERE a.datname = d.datname) \gexec
-SQL
-    then
-        _entourage_pg_log "failed to create role/database"
-        return 1
-    fi
+    # Per-test databases that an interrupted earlier run left behind. Their names carry the test process's pid
+    # (ent_t_<pid>_<random>): only those whose process is gone are dropped. "Nobody connected" is not enough: a
+    # test that SIGKILLs its server has no connection to its database until the restart, and a database dropped
+    # in that gap came back empty (the server creates a missing database), so the test saw "team not found".
+    local db pid
+    while read -r db; do
+        [ -n "$db" ] || continue
+        pid=${db#ent_t_}; pid=${pid%%_*}
+        case "$pid" in
+            ''|*[!0-9]*) continue ;; # an old-style name: its owner is unknown, leave it
+        esac
+        [ -d "/proc/$pid" ] && continue
+        _entourage_pg_as_postgres "${psql_admin[@]}" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 \
+            || _entourage_pg_log "could not drop leftover test database $db"
+    done < <(_entourage_pg_as_postgres "${psql_admin[@]}" -At -c "SELECT datname FROM pg_database WHERE datname LIKE 'ent\_t\_%'")
 
     # Throwaway test cluster: trade durability for speed (CREATE DATABASE per test is
     # much faster without fsync). All three settings are reloadable without restart.

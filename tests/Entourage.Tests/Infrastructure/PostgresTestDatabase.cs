@@ -20,7 +20,8 @@ public static class PostgresTestDatabase
     public static async Task<string> CreateAsync(CancellationToken ct = default)
     {
         var admin = new NpgsqlConnectionStringBuilder(AdminConnectionString);
-        var name = "ent_t_" + Guid.NewGuid().ToString("N")[..16];
+        // The pid lets scripts/pg-test-env.sh drop only the leftovers of test processes that are gone.
+        var name = $"ent_t_{Environment.ProcessId}_{Guid.NewGuid().ToString("N")[..16]}";
         await using (var conn = new NpgsqlConnection(admin.ConnectionString))
         {
             await conn.OpenAsync(ct);
