@@ -24,7 +24,9 @@ public sealed partial class TurnOutputParser(IReadOnlyDictionary<string, ModelPr
     private bool _costReported;
 
     public string? SessionId { get; private set; }
-    public string? ResultError { get; private set; }
+    /// <summary>The agent's own error text; stored on the turn, so NUL-free like its log (PostgreSQL text).</summary>
+    public string? ResultError { get => _resultError; private set => _resultError = value is null ? null : TurnLogWriter.WithoutNul(value); }
+    private string? _resultError;
     public string? Model { get; private set; } = model;
 
     public TurnUsage Usage => new(_in, _out, _cacheRead, _cacheWrite, _costReported ? _cost : Price(), Model);

@@ -19,6 +19,12 @@ public sealed class DispatchOptions
     /// <summary>server | runner: what this node is, shown by GET /nodes.</summary>
     public string Role { get; set; } = "server";
 
+    /// <summary>
+    /// PostgreSQL: this node's name across restarts (see <see cref="StableNodeName"/>; default from host, role, data
+    /// directory and database). The live process holding it may return its crashed predecessor's turns at once.
+    /// </summary>
+    public string? NodeName { get; set; }
+
     /// <summary>Comma-separated labels this node offers ("gpu,eu-west"); work pinned by runner_labels needs all of them.</summary>
     public string? Labels { get; set; }
 

@@ -35,6 +35,12 @@ public static class DispatchRegistration
         config.GetSection("Storage").Bind(storage);
         storage.DatabaseUrl ??= config["ENTOURAGE_DATABASE_URL"] is { Length: > 0 } u ? u : null;
 
+        if (storage.UsePostgres)
+        {
+            // First of this area's services: the node id takes its stable name before anything reads it.
+            services.AddSingleton<NodeNameLock>();
+            services.AddHostedService(sp => sp.GetRequiredService<NodeNameLock>());
+        }
         services.AddHostedService<FeedDoorbell>();
         if (storage.UsePostgres)
         {

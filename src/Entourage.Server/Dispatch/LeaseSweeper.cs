@@ -12,7 +12,8 @@ namespace Entourage.Server.Dispatch;
 /// the work of turns whose lease ran out (their node died) to pending with attempt + 1, or dead after max
 /// attempts with the task failed. Claimed requests whose turn never got going are released the same way.
 /// On SQLite the store belongs to this one process (a file lock guarantees it), so at startup the turns a previous
-/// server process left running are known dead and are returned at once, without waiting out their lease.
+/// server process left running are known dead and are returned at once, without waiting out their lease; on
+/// PostgreSQL the same holds for the turns of this node's stable name's predecessors (<see cref="NodeNameLock"/>).
 /// </summary>
 public sealed partial class LeaseSweeper(
     IDbContextFactory<AppDbContext> factory,
@@ -32,6 +33,36 @@ public sealed partial class LeaseSweeper(
         _startedAt = Clock.GetUtcNow().UtcDateTime;
         await HeartbeatNodeAsync(ct);
         if (!storage.Value.UsePostgres) await RecoverPredecessorTurnsAsync(ct);
+        else if (node.StableName is { } name) await RecoverNamedPredecessorsAsync(name, ct);
+    }
+
+    /// <summary>
+    /// PostgreSQL, this process holding its stable name (NodeNameLock): turns left running under ids with that name
+    /// belonged to dead predecessors; same rules as an expired lease, without waiting for it. A failure here only
+    /// leaves them to their lease, so it must not stop the sweeper.
+    /// </summary>
+    private async Task RecoverNamedPredecessorsAsync(string name, CancellationToken ct)
+    {
+        try
+        {
+            List<Turn> orphaned;
+            await using (var db = await factory.CreateDbContextAsync(ct))
+                orphaned = await NamedPredecessor.RunningTurnsAsync(db, name, node.Id, ct);
+            var returned = 0;
+            foreach (var t in orphaned)
+                if (await SweepAsync(t, NamedPredecessor.Error(t.Node, name), leaseExpired: false, ct)) returned++;
+            await using (var db = await factory.CreateDbContextAsync(ct))
+            {
+                if (await NamedPredecessor.ReleaseClaimsAsync(db, name, node.Id, Clock.GetUtcNow().UtcDateTime, ct) > 0)
+                    changes.PublishRaw("dispatch_request", "", null, "modified");
+                await NamedPredecessor.MarkLostAsync(db, name, node.Id, ct);
+            }
+            if (returned > 0) LogRecoveredNamed(logger, returned, name);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogNamedRecoveryFailed(logger, name, ex.Message);
+        }
     }
 
     /// <summary>
@@ -163,6 +194,12 @@ public sealed partial class LeaseSweeper(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Returned the work of {Count} turn(s) a crashed predecessor left running in the SQLite store.")]
     private static partial void LogRecovered(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Returned the work of {Count} turn(s) a crashed predecessor of node {Name} left running.")]
+    private static partial void LogRecoveredNamed(ILogger logger, int count, string name);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not return the turns a crashed predecessor of node {Name} left running ({Error}); their leases will.")]
+    private static partial void LogNamedRecoveryFailed(ILogger logger, string name, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Turn {TurnId} of dead node {Node} ended lost; its work was returned to pending.")]
     private static partial void LogSwept(ILogger logger, Guid turnId, string node);

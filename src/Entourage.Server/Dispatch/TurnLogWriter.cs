@@ -14,8 +14,12 @@ public sealed class TurnLogWriter(Func<string, CancellationToken, Task> flush, i
     private long _written;
     private bool _truncated;
 
+    /// <summary>What stands in for a NUL in stored output: the replacement character, so the line stays readable.</summary>
+    public const char NulReplacement = '\uFFFD';
+
     public void Append(string line)
     {
+        line = WithoutNul(line);
         lock (_gate)
         {
             if (_truncated) return;
@@ -28,6 +32,13 @@ public sealed class TurnLogWriter(Func<string, CancellationToken, Task> flush, i
             _pending.Append(line).Append('\n');
         }
     }
+
+    /// <summary>
+    /// Agents print what they like, NUL included (a binary file cat'ed, a tool's raw output). PostgreSQL text cannot
+    /// store U+0000, so one such line failed the whole log write (and the runner protocol refuses it in JSON).
+    /// </summary>
+    public static string WithoutNul(string text) =>
+        text.Contains('\0', StringComparison.Ordinal) ? text.Replace('\0', NulReplacement) : text;
 
     public async Task FlushAsync(CancellationToken ct)
     {

@@ -117,4 +117,20 @@ public sealed class CrashRecoveryContractSqlite() : CrashRecoveryContract(Store.
     }
 }
 
-public sealed class CrashRecoveryContractPostgres() : CrashRecoveryContract(Store.Postgres);
+public sealed class CrashRecoveryContractPostgres() : CrashRecoveryContract(Store.Postgres)
+{
+    /// <summary>
+    /// The restarted server (same data directory, same database: the same stable node name) takes its name's
+    /// advisory lock, which proves the killed process is gone, and returns its turn at once instead of waiting out
+    /// a lease that here outlasts the whole test.
+    /// </summary>
+    [Fact]
+    public async Task After_a_crash_the_restarted_node_holding_its_name_reruns_the_turn_at_once_without_waiting_out_its_lease()
+    {
+        const int leaseSeconds = 120;
+        var turns = await CrashAndRecoverAsync(new() { ["Dispatch:LeaseSeconds"] = leaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        turns[0]["error"]!.ToString().ShouldContain("holds its name");
+        turns[0]["node"]!.ToString().ShouldContain("~", customMessage: "the killed server ran under its stable name");
+        (turns[1]["started_at"]!.GetValue<DateTime>() - turns[0]["started_at"]!.GetValue<DateTime>()).ShouldBeLessThan(TimeSpan.FromSeconds(leaseSeconds));
+    }
+}
