@@ -92,7 +92,7 @@ public sealed class RunnerCluster : IAsyncDisposable
 
     /// <summary>Starts a runner on the database (--postgres) and waits until it has registered its node row.</summary>
     public Task<RunnerProcess> StartRunnerAsync(string name, string? labels = null, int concurrency = 4, IDictionary<string, string?>? settings = null) =>
-        LaunchAsync(name, ["--postgres", _db], labels, concurrency, settings, pid => n => n.Id.Contains($"-{pid}-"));
+        LaunchAsync(name, ["--postgres", _db], labels, concurrency, settings, pid => n => n.Id.Contains($"-{pid}-") || n.Id.Contains($"~{pid}-"));
 
     /// <summary>
     /// Starts a runner over HTTP (--runner-token, no --postgres: it never sees the database's connection string)
