@@ -24,6 +24,12 @@ public sealed partial class NodeNameLock(
     private CancellationTokenSource? _stop;
     private Task? _watch;
 
+    /// <summary>Backend pid of the session holding the name, if held (tests terminate it to prove the lock is taken again).</summary>
+    public int? BackendPid { get; private set; }
+
+    /// <summary>How many times this process has taken its name's lock (1 after start, more after reconnects).</summary>
+    public int Acquisitions { get; private set; }
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var name = StableNodeName.Of(dispatch.Value, storage.Value);
@@ -55,6 +61,8 @@ public sealed partial class NodeNameLock(
             _connection = null;
             return;
         }
+        BackendPid = _connection.ProcessID;
+        Acquisitions++;
         LogHeld(logger, name, node.Id);
         _stop = new CancellationTokenSource();
         _watch = WatchAsync(name, key, _stop.Token);
@@ -82,6 +90,8 @@ public sealed partial class NodeNameLock(
                         return;
                     }
                     _connection = conn;
+                    BackendPid = conn.ProcessID;
+                    Acquisitions++;
                     failures = 0;
                     LogRelocked(logger, name);
                 }
@@ -94,6 +104,7 @@ public sealed partial class NodeNameLock(
             }
             catch (Exception ex)
             {
+                BackendPid = null;
                 if (_connection is { } lost) { _connection = null; await lost.DisposeAsync(); }
                 LogLockLost(logger, name, ex.Message);
                 failures++;

@@ -48,6 +48,33 @@ public sealed class NodeNameLockTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_dropped_lock_connection_takes_the_name_again_so_a_later_start_does_not_get_it()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (held, heldId) = await StartAsync("box-d", ct);
+        var pid = held.BackendPid.ShouldNotBeNull();
+        await using (var admin = new Npgsql.NpgsqlConnection(_pg))
+        {
+            await admin.OpenAsync(ct);
+            await using var kill = new Npgsql.NpgsqlCommand("SELECT pg_terminate_backend(@pid)", admin);
+            kill.Parameters.AddWithValue("pid", pid);
+            (await kill.ExecuteScalarAsync(ct)).ShouldBe(true);
+        }
+        // Another process's state: re-check until a bound that only catches a broken run.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (held.Acquisitions < 2)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("the name's lock was not taken again after its connection was terminated");
+            await Task.Delay(50, ct);
+        }
+        held.BackendPid.ShouldNotBe(pid);
+        heldId.StableName.ShouldBe("box-d", "the id never changes once in use");
+
+        var (_, laterId) = await StartAsync("box-d", ct);
+        laterId.StableName.ShouldBeNull("the name is held again by the live process");
+    }
+
+    [Fact]
     public async Task An_id_read_before_the_lock_is_taken_stays_as_it_was()
     {
         var identity = new NodeIdentity();
