@@ -28,8 +28,12 @@ public sealed record RunnerHeartbeatResponse(IReadOnlyList<RunnerTurnStopDto> St
 
 public sealed record RunnerTurnStopDto(Guid TurnId, string Kind, string Reason);
 
-/// <summary>POST /runner/claim: a long poll (up to <c>wait_seconds</c>, default and maximum 25) for one turn to run; 204 when none.</summary>
-public sealed record RunnerClaimRequest(string? NodeId, IReadOnlyList<string?>? Adapters = null, int? WaitSeconds = null);
+/// <summary>
+/// POST /runner/claim: a long poll (up to <c>wait_seconds</c>, default and maximum 25) for one turn to run; 204 when none.
+/// <c>missing_executables</c>: agent executables (config.command or an adapter's default CLI) this runner found it
+/// does not have; the server does not give it turns of agents that run one of them.
+/// </summary>
+public sealed record RunnerClaimRequest(string? NodeId, IReadOnlyList<string?>? Adapters = null, int? WaitSeconds = null, IReadOnlyList<string?>? MissingExecutables = null);
 
 /// <summary>
 /// Everything a node needs to run one claimed turn, whether it claimed it itself from the database or over HTTP:

@@ -27,12 +27,18 @@ public sealed class AdapterCatalog(TimeProvider clock)
 
     private readonly ConcurrentDictionary<string, (AdapterAvailability Result, DateTimeOffset At)> _cache = new();
 
-    public AdapterAvailability Check(string adapter, JsonObject config)
+    /// <summary>The executable an agent runs: config.command, else its adapter's default; null when there is none.</summary>
+    public static string? ExecutableOf(string adapter, JsonObject config)
     {
         var command = config["command"]?.GetValueKind() == System.Text.Json.JsonValueKind.String ? config["command"]!.GetValue<string>() : null;
-        if (!DefaultExecutables.TryGetValue(adapter, out var exe))
+        return command ?? DefaultExecutables.GetValueOrDefault(adapter);
+    }
+
+    public AdapterAvailability Check(string adapter, JsonObject config)
+    {
+        if (!DefaultExecutables.ContainsKey(adapter))
             return new(false, null, $"Unknown adapter '{adapter}'. Use one of: {AllowedNames}.");
-        exe = command ?? exe;
+        var exe = ExecutableOf(adapter, config);
         if (exe is null)
             return new(false, null, "The command adapter needs config.command: the executable to run.");
 

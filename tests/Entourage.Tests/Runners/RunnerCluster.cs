@@ -91,15 +91,16 @@ public sealed class RunnerCluster : IAsyncDisposable
     }
 
     /// <summary>Starts a runner on the database (--postgres) and waits until it has registered its node row.</summary>
-    public Task<RunnerProcess> StartRunnerAsync(string name, string? labels = null, int concurrency = 4, IDictionary<string, string?>? settings = null) =>
-        LaunchAsync(name, ["--postgres", _db], labels, concurrency, settings, pid => n => n.Id.Contains($"-{pid}-") || n.Id.Contains($"~{pid}-"));
+    /// <param name="path">The runner's PATH (default: the test's): what executables it finds.</param>
+    public Task<RunnerProcess> StartRunnerAsync(string name, string? labels = null, int concurrency = 4, IDictionary<string, string?>? settings = null, string? path = null) =>
+        LaunchAsync(name, ["--postgres", _db], labels, concurrency, settings, pid => n => n.Id.Contains($"-{pid}-") || n.Id.Contains($"~{pid}-"), path);
 
     /// <summary>
     /// Starts a runner over HTTP (--runner-token, no --postgres: it never sees the database's connection string)
     /// and waits until it has registered through the runner protocol.
     /// </summary>
-    public Task<RunnerProcess> StartHttpRunnerAsync(string name, string token, string? labels = null, int concurrency = 4, IDictionary<string, string?>? settings = null) =>
-        LaunchAsync(name, ["--runner-token", token, "--name", name], labels, concurrency, settings, _ => n => n.Id.StartsWith(name + "-") && n.RunnerTokenId != null);
+    public Task<RunnerProcess> StartHttpRunnerAsync(string name, string token, string? labels = null, int concurrency = 4, IDictionary<string, string?>? settings = null, string? path = null) =>
+        LaunchAsync(name, ["--runner-token", token, "--name", name], labels, concurrency, settings, _ => n => n.Id.StartsWith(name + "-") && n.RunnerTokenId != null, path);
 
     /// <summary>Mints a runner token over the API (the server is loopback-only, so the local user is its operator).</summary>
     public async Task<(Guid Id, string Token)> MintRunnerTokenAsync(string name, params string[] labels)
@@ -111,7 +112,7 @@ public sealed class RunnerCluster : IAsyncDisposable
     }
 
     private async Task<RunnerProcess> LaunchAsync(string name, string[] mode, string? labels, int concurrency, IDictionary<string, string?>? settings,
-        Func<int, System.Linq.Expressions.Expression<Func<Entourage.Server.Storage.Entities.Node, bool>>> isMine)
+        Func<int, System.Linq.Expressions.Expression<Func<Entourage.Server.Storage.Entities.Node, bool>>> isMine, string? path)
     {
         var dll = Path.Combine(RepoRoot, "src", "Entourage.Server", "bin", new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Name, "net10.0", "Entourage.Server.dll");
         File.Exists(dll).ShouldBeTrue($"server build missing: {dll}");
@@ -127,6 +128,7 @@ public sealed class RunnerCluster : IAsyncDisposable
         // An HTTP runner must work without the database: make sure it could not find one by accident.
         psi.Environment.Remove("ENTOURAGE_DATABASE_URL");
         psi.Environment.Remove("ENTOURAGE_TEST_POSTGRES");
+        if (path is not null) psi.Environment["PATH"] = path;
         var process = Process.Start(psi)!;
         // Outside Root (deleted at the end) so a failed run can be read afterwards.
         var log = LogOf(name, process.Id);

@@ -132,6 +132,7 @@ public abstract class RunnerProtocolContract(Store store) : IAsyncLifetime
         var node = await RegisterAsync(runner);
         await Refused("/api/v1/runner/claim", "{}", HttpStatusCode.UnprocessableEntity, "node_id");
         await Refused("/api/v1/runner/claim", $$"""{"node_id": "{{node}}", "wait_seconds": 99, "adapters": ["command", "nope"]}""", HttpStatusCode.UnprocessableEntity, "wait_seconds", "adapters[1]");
+        await Refused("/api/v1/runner/claim", $$"""{"node_id": "{{node}}", "missing_executables": ["claude", ""]}""", HttpStatusCode.UnprocessableEntity, "missing_executables[1]");
         await Refused("/api/v1/runner/heartbeat", """{"running_turns": ["not-a-uuid"]}""", HttpStatusCode.BadRequest);
         var turn = Guid.NewGuid();
         await Refused($"/api/v1/runner/turns/{turn}/complete", $$"""{"node_id": "{{node}}", "outcome": "maybe", "usage": {"input_tokens": -1, "output_tokens": 0, "cache_read_tokens": 0, "cache_write_tokens": 0, "cost_usd": 0} }""",
@@ -208,6 +209,35 @@ public abstract class RunnerProtocolContract(Store store) : IAsyncLifetime
         var (_, after) = await PostAsync(runner, "/api/v1/runner/heartbeat", $$"""{"node_id": "{{node}}", "running_turns": ["{{turnId}}"]}""");
         after!["stop"]!.AsArray().Single()!["turn_id"]!.GetValue<Guid>().ShouldBe(turnId);
         (await PostAsync(runner, $"/api/v1/runner/turns/{turnId}/log", $$"""{"node_id": "{{node}}", "lines": ["late"]}""")).Status.ShouldBe(HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task A_claim_skips_agents_whose_executable_the_runner_lacks_and_a_cancelled_tasks_turn_is_told_to_stop()
+    {
+        var (_, token) = await MintAsync("box");
+        using var runner = As(token);
+        var node = await RegisterAsync(runner);
+        var team = await CreateTeamAsync(_server);
+        var agent = await AddFakeAgentAsync(_server, team, "eng", Script());
+        var task = await AddReadyTaskAsync(_server, team, agent, "Add the endpoint");
+        // The agent runs the dotnet host: a runner that says it lacks it is not given the turn.
+        var lacking = new JsonObject { ["node_id"] = node, ["wait_seconds"] = 0, ["missing_executables"] = new JsonArray(DotnetHost) };
+        (await PostAsync(runner, "/api/v1/runner/claim", lacking.ToJsonString())).Status.ShouldBe(HttpStatusCode.NoContent);
+        var (status, a) = await PostAsync(runner, "/api/v1/runner/claim", $$"""{"node_id": "{{node}}", "wait_seconds": 0, "missing_executables": ["claude"]}""");
+        status.ShouldBe(HttpStatusCode.OK, a?.ToJsonString());
+        var turnId = a!["turn_id"]!.GetValue<Guid>();
+
+        // Cancelled while the runner runs it: the runner's next heartbeat is told to stop it.
+        await _server.PostJsonAsync($"/api/v1/tasks/{task}/status", """{"status": "cancelled"}""");
+        var (hb, beat) = await PostAsync(runner, "/api/v1/runner/heartbeat", $$"""{"node_id": "{{node}}", "running_turns": ["{{turnId}}"]}""");
+        hb.ShouldBe(HttpStatusCode.OK);
+        var stop = beat!["stop"]!.AsArray().Single()!;
+        stop["turn_id"]!.GetValue<Guid>().ShouldBe(turnId);
+        stop["kind"]!.GetValue<string>().ShouldBe("ended");
+        stop["reason"]!.GetValue<string>().ShouldContain("cancelled");
+        var (done, answer) = await PostAsync(runner, $"/api/v1/runner/turns/{turnId}/complete", $$"""{"node_id": "{{node}}", "outcome": "cancelled", "error": "{{stop["reason"]!.GetValue<string>()}}"}""");
+        done.ShouldBe(HttpStatusCode.OK, answer?.ToJsonString());
+        answer!["state"]!.GetValue<string>().ShouldBe("cancelled");
     }
 
     [Fact]

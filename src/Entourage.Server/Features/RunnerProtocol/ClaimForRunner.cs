@@ -1,6 +1,7 @@
 using Entourage.Client.Contracts;
 using Entourage.Server.Agents;
 using Entourage.Server.Dispatch;
+using Entourage.Server.Features.Agents;
 using Entourage.Server.Hosting;
 using Entourage.Server.Runners;
 using Entourage.Server.Security;
@@ -35,6 +36,7 @@ public static partial class ClaimForRunner
             if (a is null || !AdapterCatalog.IsKnown(a)) errors.Add($"adapters[{i}]", $"'{a}' is not an adapter. Use one of: {AdapterCatalog.AllowedNames}.");
             else adapters.Add(a);
         }
+        var missing = MissingExecutables(body.MissingExecutables, errors);
         var node = await RunnerProtocolEndpoints.NodeAsync(db, caller, body.NodeId, errors, ct);
         var logger = loggers.CreateLogger(typeof(ClaimForRunner));
         // Asking for work is a sign of life too.
@@ -56,6 +58,8 @@ public static partial class ClaimForRunner
                 foreach (var c in await claimer.CandidatesAsync(who, 64, ct))
                 {
                     if (blockedTeams.Contains(c.TeamId) || (adapters.Count > 0 && !adapters.Contains(c.Adapter))) continue;
+                    // As a database node checks before it claims: a turn the runner cannot start would only come back.
+                    if (AdapterCatalog.ExecutableOf(c.Adapter, AgentViews.ParseConfig(c.ConfigJson)) is not { } exe || missing.Contains(exe)) continue;
                     var (outcome, claimed) = await claimer.TryClaimAsync(who, c, ct);
                     if (outcome == ClaimOutcome.GlobalAtConcurrencyLimit) break;
                     if (outcome is ClaimOutcome.TeamAtConcurrencyLimit or ClaimOutcome.TeamOverBudget) blockedTeams.Add(c.TeamId);
@@ -81,6 +85,22 @@ public static partial class ClaimForRunner
             await Task.WhenAny(ring, Task.Delay(poll, clock, ct));
             ct.ThrowIfCancellationRequested();
         }
+    }
+
+    public const int MaxMissingExecutables = 100;
+
+    private static HashSet<string> MissingExecutables(IReadOnlyList<string?>? given, ValidationErrors errors)
+    {
+        var missing = new HashSet<string>(StringComparer.Ordinal);
+        if (given is { Count: > MaxMissingExecutables })
+            errors.Add("missing_executables", $"At most {MaxMissingExecutables} executables.");
+        else
+            for (var i = 0; i < (given?.Count ?? 0); i++)
+            {
+                if (given![i] is { Length: > 0 and <= 1000 } exe) missing.Add(exe);
+                else errors.Add($"missing_executables[{i}]", "An executable's name or path, 1 to 1000 characters.");
+            }
+        return missing;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Turn {TurnId} of agent {AgentId} claimed for runner node {Node}.")]

@@ -27,6 +27,7 @@ public sealed partial class HttpRunnerService(
     ILogger<HttpRunnerService> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _slotFreed = new(0, int.MaxValue);
+    private readonly MissingExecutables _missing = new();
     private RunnerRegistrationDto? _registration;
 
     /// <summary>Set when the server refused the runner's token; the host exits non-zero.</summary>
@@ -99,7 +100,7 @@ public sealed partial class HttpRunnerService(
             TurnAssignment? turn;
             try
             {
-                turn = await api.ClaimAsync(new RunnerClaimRequest(session.NodeId, AvailableAdapters(), runnerOptions.Value.ClaimWaitSeconds), ct);
+                turn = await api.ClaimAsync(new RunnerClaimRequest(session.NodeId, AvailableAdapters(), runnerOptions.Value.ClaimWaitSeconds, _missing.Current()), ct);
                 failures = 0;
             }
             catch (RunnerApiException ex) when (ex.NodeGone)
@@ -113,7 +114,31 @@ public sealed partial class HttpRunnerService(
                 await BackoffAsync(failures++, ex.Message, ct);
                 continue;
             }
-            if (turn is not null) Start(turn);
+            if (turn is null) continue;
+            if (adapters.Check(turn.Adapter, turn.Config) is { Available: false } check) await GiveBackAsync(turn, check.Reason ?? "The agent's executable is missing.", ct);
+            else Start(turn);
+        }
+    }
+
+    /// <summary>
+    /// The turn's agent runs an executable this machine lacks: released to the server (the work goes back to the
+    /// queue without using up an attempt), and the executable is named in later claims so it is not offered again.
+    /// Starting it would fail the turn and retry it, possibly here again, until the task died.
+    /// </summary>
+    private async Task GiveBackAsync(TurnAssignment turn, string reason, CancellationToken ct)
+    {
+        if (AdapterCatalog.ExecutableOf(turn.Adapter, turn.Config) is { } exe) _missing.Add(exe);
+        var why = $"Not runnable on runner node {session.NodeId}: {reason} Released for a node that has it.";
+        LogGivenBack(logger, turn.TurnId, why);
+        try
+        {
+            await api.LogAsync(turn.TurnId, new RunnerLogRequest(session.NodeId, ["[entourage] " + why]), ct);
+            await api.CompleteAsync(turn.TurnId, new RunnerCompleteRequest(session.NodeId, "released", Error: why), ct);
+        }
+        catch (Exception ex) when (IsTransient(ex) && !ct.IsCancellationRequested)
+        {
+            // Unheard, the turn's lease runs out and the server sweeps it back to the queue all the same.
+            LogGiveBackFailed(logger, turn.TurnId, ex.Message);
         }
     }
 
@@ -248,6 +273,12 @@ public sealed partial class HttpRunnerService(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Turn {TurnId} crashed.")]
     private static partial void LogTurnCrashed(ILogger logger, Guid turnId, Exception ex);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Turn {TurnId} given back: {Why}")]
+    private static partial void LogGivenBack(ILogger logger, Guid turnId, string why);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not give turn {TurnId} back ({Error}); its lease will run out instead.")]
+    private static partial void LogGiveBackFailed(ILogger logger, Guid turnId, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Shutting down: waiting up to {Seconds} s for {Count} running turn(s).")]
     private static partial void LogDraining(ILogger logger, int count, double seconds);
