@@ -59,17 +59,39 @@ public sealed class ProductPaths : IAsyncDisposable
         _y = (await SendAsync(HttpMethod.Post, $"/api/v1/teams/{_team}/agents", agent.Replace("NAME", "y", StringComparison.Ordinal)))["id"]!.GetValue<Guid>();
     }
 
-    public async Task<List<double>> MessageToClaimAsync(int n)
+    /// <summary>
+    /// (b), with where it goes: the POST's own answer time, and the gap from the message's commit (its row on the
+    /// change feed) to the turn's commit (the dispatcher's wake-up, candidates query and claim transaction).
+    /// </summary>
+    public async Task<(List<double> Total, List<double> Answer, List<double> CommitToClaim)> MessageToClaimAsync(int n)
     {
-        var results = new List<double>(n);
+        var (total, answer, gap) = (new List<double>(n), new List<double>(n), new List<double>(n));
         for (var i = 0; i < n; i++)
         {
             using var sub = _feed.Subscribe();
             var sw = Stopwatch.StartNew();
             await SendAsync(HttpMethod.Post, $"/api/v1/teams/{_team}/messages", $$"""{"recipient_id": "{{_x}}", "body": "ping {{i}}"}""");
-            var turn = await NextAsync(sub, "turn", "added");
+            answer.Add(sw.Elapsed.TotalMilliseconds);
+            var committed = await NextEventAsync(sub, "message", "added");
+            var turn = await NextEventAsync(sub, "turn", "added");
+            total.Add(sw.Elapsed.TotalMilliseconds);
+            // Both stamped by the server's commit hook, on one clock.
+            gap.Add((turn.At - committed.At).TotalMilliseconds);
+            await NextAsync(sub, "turn", "modified", turn.Id);
+        }
+        return (total, answer, gap);
+    }
+
+    /// <summary>The HTTP floor of this server: GET /health over the same client (no store access).</summary>
+    public async Task<List<double>> HealthAsync(int n)
+    {
+        var results = new List<double>(n);
+        for (var i = 0; i < n; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            using var r = await _http.GetAsync("/health");
+            await r.Content.ReadAsStringAsync();
             results.Add(sw.Elapsed.TotalMilliseconds);
-            await NextAsync(sub, "turn", "modified", turn);
         }
         return results;
     }
@@ -126,13 +148,16 @@ public sealed class ProductPaths : IAsyncDisposable
         return (await SendAsync(HttpMethod.Post, $"/api/v1/teams/{_team}/tasks", body.ToJsonString()))["id"]!.GetValue<long>();
     }
 
-    private static async Task<string> NextAsync(ChangeFeed.Subscription sub, string kind, string op, string? id = null)
+    private static async Task<string> NextAsync(ChangeFeed.Subscription sub, string kind, string op, string? id = null) =>
+        (await NextEventAsync(sub, kind, op, id)).Id;
+
+    private static async Task<ChangeEvent> NextEventAsync(ChangeFeed.Subscription sub, string kind, string op, string? id = null)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (true)
         {
             var e = await sub.Reader.ReadAsync(cts.Token);
-            if (e.Kind == kind && e.Op == op && (id is null || e.Id == id)) return e.Id;
+            if (e.Kind == kind && e.Op == op && (id is null || e.Id == id)) return e;
         }
     }
 

@@ -41,15 +41,20 @@ async Task RunAsync(string store, string? admin)
         }
         if (admin is not null) appDb = await CreateDatabaseAsync(admin);
         await using var paths = await ProductPaths.StartAsync(Path.Combine(dir, "app"), appDb);
-        var b = await paths.MessageToClaimAsync(n + warmup);
+        var h = await paths.HealthAsync(n + warmup);
+        var (b, bAnswer, bGap) = await paths.MessageToClaimAsync(n + warmup);
         var c = await paths.DoneToDependentClaimAsync(n + warmup);
         var d = await paths.DoneToWaitReturnsAsync(n + warmup);
         (a, b, c, d) = (a.Skip(warmup).ToList(), b.Skip(warmup).ToList(), c.Skip(warmup).ToList(), d.Skip(warmup).ToList());
+        (h, bAnswer, bGap) = (h.Skip(warmup).ToList(), bAnswer.Skip(warmup).ToList(), bGap.Skip(warmup).ToList());
 
         Console.WriteLine($"== {store} (n = {n} after {warmup} warm-up samples; ms)");
         Console.WriteLine($"{"path",-52} {"p50",8} {"p99",8}");
         Row("(a) raw floor: insert+ring → wake → claim", a);
         Row("(b) POST /messages → turn claimed", b);
+        Row("    of which: the POST's answer", bAnswer);
+        Row("    of which: message commit → turn commit", bGap);
+        Row("    context: GET /health (HTTP floor)", h);
         Row("(c) task done → dependent's turn claimed", c);
         Row("(d) last awaited task done → /tasks/wait returns", d);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"b/a p50 = {P(b, 50) / P(a, 50):0.00} (goal ≤ 2)   c/b p50 = {P(c, 50) / P(b, 50):0.00} (goal ≤ 1.5)   d p50 = {P(d, 50):0.00} ms (goal < 10)"));

@@ -25,7 +25,7 @@ public static class StorageRegistration
         if (options.UsePostgres)
         {
             var cs = PostgresConnectionString.Normalize(options.DatabaseUrl!);
-            services.AddDbContextFactory<PostgresDbContext>((sp, o) => o
+            services.AddPooledDbContextFactory<PostgresDbContext>((sp, o) => o
                 .UseNpgsql(cs, n => n.MigrationsHistoryTable("__ef_migrations_history"))
                 .UseSnakeCaseNamingConvention()
                 .AddInterceptors(sp.GetRequiredService<ChangeInterceptor>()));
@@ -42,7 +42,7 @@ public static class StorageRegistration
                 DefaultTimeout = 30,
             }.ToString();
             services.AddSingleton(new SqliteConnectionInterceptor());
-            services.AddDbContextFactory<SqliteDbContext>((sp, o) => o
+            services.AddPooledDbContextFactory<SqliteDbContext>((sp, o) => o
                 .UseSqlite(cs, s => s.MigrationsHistoryTable("__ef_migrations_history"))
                 .UseSnakeCaseNamingConvention()
                 .AddInterceptors(sp.GetRequiredService<ChangeInterceptor>(), sp.GetRequiredService<SqliteConnectionInterceptor>()));
