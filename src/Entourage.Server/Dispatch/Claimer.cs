@@ -53,20 +53,9 @@ public sealed partial class Claimer(
     public async Task<List<ClaimCandidate>> CandidatesAsync(ClaimingNode who, int max, CancellationToken ct)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
-        // Placement: a node without labels never sees pinned agents (so they cannot crowd out its window).
         var unpinnedOnly = who.Labels.Count == 0;
-        var pending = db.DispatchRequests
-            .Where(d => d.State == DispatchState.Pending && !db.Turns.Any(t => t.AgentId == d.AgentId && t.State == TurnState.Running))
-            .Where(d => !unpinnedOnly || db.Agents.Any(a => a.Id == d.AgentId && a.RunnerLabels == null && db.Teams.Any(t => t.Id == a.TeamId && t.RunnerLabels == null)))
-            .GroupBy(d => new { d.AgentId, d.TeamId })
-            .Select(g => new { g.Key.AgentId, g.Key.TeamId, Priority = g.Min(x => x.Priority), First = g.Min(x => x.Id) });
-        // The inner join drops requests of a deleted agent: they can never run.
-        var rows = await (from p in pending
-                          join a in db.Agents on p.AgentId equals a.Id
-                          join t in db.Teams on p.TeamId equals t.Id
-                          orderby p.Priority, p.First
-                          select new { p.AgentId, p.TeamId, a.Adapter, a.ConfigJson, AgentLabels = a.RunnerLabels, TeamLabels = t.RunnerLabels })
-            .Take(max).AsNoTracking().ToListAsync(ct);
+        var rows = new List<ClaimQueries.CandidateRow>();
+        await foreach (var r in ClaimQueries.Candidates.For(db)(db, unpinnedOnly, max).WithCancellation(ct)) rows.Add(r);
         // A labelled node also sees pinned agents: only those whose labels it has all of.
         return rows.Where(r => unpinnedOnly || Runners.NodeLabels.Satisfies((IReadOnlyCollection<string>)who.Labels, Runners.NodeLabels.Required(r.TeamLabels, r.AgentLabels)))
             .Select(r => new ClaimCandidate(r.AgentId, r.TeamId, r.Adapter, r.ConfigJson)).ToList();
@@ -87,18 +76,7 @@ public sealed partial class Claimer(
         // The team's DAG lock (PostgreSQL): serialises this claim with the team's other claims and task
         // transitions on every node, so two nodes cannot both take the team's last concurrency slot.
         await using var tx = await TaskTransaction.BeginAsync(db, c.TeamId, ct);
-        var gate = await db.Teams.AsNoTracking().Where(t => t.Id == c.TeamId).Select(t => new
-        {
-            t.MaxConcurrentAgents,
-            t.DailyCostLimitUsd,
-            Running = t.MaxConcurrentAgents == null ? 0 : db.Turns.Count(x => x.TeamId == t.Id && x.State == TurnState.Running),
-            Spent = t.DailyCostLimitUsd == null ? 0 : db.UsageRecords.Where(u => u.TeamId == t.Id && u.Day == today).Sum(u => (double?)u.CostUsd) ?? 0,
-            AgentBusy = db.Turns.Any(x => x.AgentId == c.AgentId && x.State == TurnState.Running),
-            // The task a turn woken only by messages works on (PickTask): read here, under the same lock, rather
-            // than in a query of its own after the claim.
-            CurrentTask = db.Tasks.Where(x => x.AssigneeId == c.AgentId && x.Status == TaskState.InProgress)
-                .OrderByDescending(x => x.StartedAt).Select(x => (long?)x.Id).FirstOrDefault(),
-        }).FirstOrDefaultAsync(ct);
+        var gate = await ClaimQueries.GateOf.For(db)(db, c.TeamId, c.AgentId, today);
         if (gate is null) return (ClaimOutcome.NothingPending, null);
         if (gate.MaxConcurrentAgents is { } limit && gate.Running >= limit) return (ClaimOutcome.TeamAtConcurrencyLimit, null);
         if (gate.DailyCostLimitUsd is { } cap && gate.Spent >= cap) return (ClaimOutcome.TeamOverBudget, null);

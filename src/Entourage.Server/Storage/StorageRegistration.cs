@@ -57,6 +57,15 @@ public static class StorageRegistration
 
     private sealed class Upcast<T>(IDbContextFactory<T> inner) : IDbContextFactory<AppDbContext> where T : AppDbContext
     {
-        public AppDbContext CreateDbContext() => inner.CreateDbContext();
+        public AppDbContext CreateDbContext()
+        {
+            var db = inner.CreateDbContext();
+            // EF wraps every SaveChanges inside an explicit transaction in a savepoint (SAVEPOINT … RELEASE: two more
+            // round trips per save on PostgreSQL), so that a failed save could be retried within it. Nothing here
+            // continues a transaction after a failed save: every such failure rolls the whole transaction back.
+            // (Set per lease: the context pool restores the default when a context is returned.)
+            db.Database.AutoSavepointsEnabled = false;
+            return db;
+        }
     }
 }
