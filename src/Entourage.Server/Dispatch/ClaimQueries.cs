@@ -31,8 +31,8 @@ internal static class ClaimQueries
             .Take(max).AsNoTracking()));
 
     /// <summary>The team's limits, its running turns and today's spend, whether the agent is busy, and its current task.</summary>
-    public static readonly PerModel<Func<AppDbContext, Guid, Guid, DateOnly, Task<Gate?>>> GateOf = new(() =>
-        EF.CompileAsyncQuery((AppDbContext db, Guid teamId, Guid agentId, DateOnly today) =>
+    public static readonly PerModel<Func<AppDbContext, Guid, Guid, DateOnly, CancellationToken, Task<Gate?>>> GateOf = new(() =>
+        EF.CompileAsyncQuery((AppDbContext db, Guid teamId, Guid agentId, DateOnly today, CancellationToken ct) =>
             db.Teams.AsNoTracking().Where(t => t.Id == teamId).Select(t => new Gate(
                 t.MaxConcurrentAgents,
                 t.DailyCostLimitUsd,

@@ -76,7 +76,7 @@ public sealed partial class Claimer(
         // The team's DAG lock (PostgreSQL): serialises this claim with the team's other claims and task
         // transitions on every node, so two nodes cannot both take the team's last concurrency slot.
         await using var tx = await TaskTransaction.BeginAsync(db, c.TeamId, ct);
-        var gate = await ClaimQueries.GateOf.For(db)(db, c.TeamId, c.AgentId, today);
+        var gate = await ClaimQueries.GateOf.For(db)(db, c.TeamId, c.AgentId, today, ct);
         if (gate is null) return (ClaimOutcome.NothingPending, null);
         if (gate.MaxConcurrentAgents is { } limit && gate.Running >= limit) return (ClaimOutcome.TeamAtConcurrencyLimit, null);
         if (gate.DailyCostLimitUsd is { } cap && gate.Spent >= cap) return (ClaimOutcome.TeamOverBudget, null);
