@@ -27,8 +27,13 @@ public sealed partial class NodeNameLock(
     /// <summary>Backend pid of the session holding the name, if held (tests terminate it to prove the lock is taken again).</summary>
     public int? BackendPid { get; private set; }
 
-    /// <summary>How many times this process has taken its name's lock (1 after start, more after reconnects).</summary>
-    public int Acquisitions { get; private set; }
+    private TaskCompletionSource _acquired = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Completes the next time this process takes its name's lock (at start, or again after its connection
+    /// dropped); take it before causing the drop, so the re-acquisition cannot be missed.
+    /// </summary>
+    public Task NextAcquisition => Volatile.Read(ref _acquired).Task;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -61,11 +66,16 @@ public sealed partial class NodeNameLock(
             _connection = null;
             return;
         }
-        BackendPid = _connection.ProcessID;
-        Acquisitions++;
+        Acquired(_connection);
         LogHeld(logger, name, node.Id);
         _stop = new CancellationTokenSource();
         _watch = WatchAsync(name, key, _stop.Token);
+    }
+
+    private void Acquired(NpgsqlConnection conn)
+    {
+        BackendPid = conn.ProcessID;
+        Interlocked.Exchange(ref _acquired, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
     /// <summary>
@@ -90,8 +100,7 @@ public sealed partial class NodeNameLock(
                         return;
                     }
                     _connection = conn;
-                    BackendPid = conn.ProcessID;
-                    Acquisitions++;
+                    Acquired(conn);
                     failures = 0;
                     LogRelocked(logger, name);
                 }
