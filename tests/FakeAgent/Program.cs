@@ -50,7 +50,11 @@ void Record(string phase)
         ["phase"] = phase,
         ["at"] = DateTime.UtcNow.ToString("O"),
     };
-    File.WriteAllText(Path.Combine(dir, $"{vars["turn_id"]}.{phase}.json"), record.ToJsonString());
+    // Written aside and renamed into place: tests poll this folder, and a reader must never see a half-written
+    // record (an empty file made a review test fail to parse it).
+    var temp = Path.Combine(dir, $".{vars["turn_id"]}.{phase}.{Environment.ProcessId}.tmp");
+    File.WriteAllText(temp, record.ToJsonString());
+    File.Move(temp, Path.Combine(dir, $"{vars["turn_id"]}.{phase}.json"), overwrite: true);
 }
 
 Record("start");
