@@ -40,7 +40,8 @@ public static class ChangeTaskStatus
 
     /// <summary>
     /// The transition itself inside the caller's transaction (review, merge queue and plan approval combine it with
-    /// their own rows): validates, records the timeline entry and the DAG effects, saves. False when already there.
+    /// their own rows): validates, records the timeline entry and the DAG effects, saves (with whatever else the
+    /// caller's context holds unsaved, as before). False when already there.
     /// </summary>
     public static async Task<bool> ApplyAsync(AppDbContext db, Storage.Entities.TaskItem task, TaskState to, Actor actor, string? reason, DateTime now, CancellationToken ct)
     {
@@ -68,7 +69,8 @@ public static class ChangeTaskStatus
         }
         TaskTimeline.Add(db, task.Id, task.TeamId, "status_changed", actor, now, from, to,
             string.IsNullOrWhiteSpace(reason) ? null : new { Reason = reason });
-        await db.SaveChangesAsync(ct);
+        // One save for the change and its effects: DagEffects reads nothing the unsaved change would alter, and
+        // saves first itself where it must (settled waits, a parent's children).
         await DagEffects.AfterStatusChangeAsync(db, task, from, to, actor, now, ct);
         await db.SaveChangesAsync(ct);
         return true;

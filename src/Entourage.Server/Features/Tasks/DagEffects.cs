@@ -15,6 +15,43 @@ namespace Entourage.Server.Features.Tasks;
 /// </summary>
 public static class DagEffects
 {
+    /// <summary>A todo dependent of a task that just settled, with what the "done" path needs to know about it.</summary>
+    private sealed record Dependent(long Id, Guid TeamId, Guid? AssigneeId, bool OtherUnfinished, bool ReadyPending);
+
+    /// <summary>
+    /// The todo dependents of a task, each with whether another of its dependencies is unfinished (the settled
+    /// task itself not counted: it is done, saved or not) and whether its assignee already has a pending task_ready
+    /// wake-up for it. One compiled query instead of a query per dependent and two more per unblocked one.
+    /// </summary>
+    private static readonly PerModel<Func<AppDbContext, long, IAsyncEnumerable<Dependent>>> DependentsOf = new(() =>
+        EF.CompileAsyncQuery((AppDbContext db, long taskId) =>
+            from d in db.TaskDependencies
+            join t in db.Tasks on d.TaskId equals t.Id
+            where d.DependsOnId == taskId && t.Status == TaskState.Todo
+            select new Dependent(t.Id, t.TeamId, t.AssigneeId,
+                (from d2 in db.TaskDependencies
+                 join x in db.Tasks on d2.DependsOnId equals x.Id
+                 where d2.TaskId == t.Id && x.Id != taskId && x.Status != TaskState.Done
+                 select d2).Any(),
+                db.DispatchRequests.Any(r => r.AgentId == t.AssigneeId && r.TaskId == t.Id &&
+                    r.Reason == DispatchReason.TaskReady && r.State == DispatchState.Pending))));
+
+    private static readonly PerModel<Func<AppDbContext, long, CancellationToken, Task<bool>>> HasUnfinishedDependency = new(() =>
+        EF.CompileAsyncQuery((AppDbContext db, long taskId, CancellationToken ct) =>
+            (from d in db.TaskDependencies
+             join t in db.Tasks on d.DependsOnId equals t.Id
+             where d.TaskId == taskId && t.Status != TaskState.Done
+             select d).Any()));
+
+    private static readonly PerModel<Func<AppDbContext, Guid, long, CancellationToken, Task<bool>>> ReadyPending = new(() =>
+        EF.CompileAsyncQuery((AppDbContext db, Guid agentId, long taskId, CancellationToken ct) =>
+            db.DispatchRequests.Any(r => r.AgentId == agentId && r.TaskId == taskId &&
+                r.Reason == DispatchReason.TaskReady && r.State == DispatchState.Pending)));
+
+    /// <summary>The team's open waits, tracked (settling one marks it completed).</summary>
+    private static readonly PerModel<Func<AppDbContext, Guid, IAsyncEnumerable<TaskWait>>> OpenWaits = new(() =>
+        EF.CompileAsyncQuery((AppDbContext db, Guid teamId) => db.TaskWaits.Where(w => w.TeamId == teamId && w.CompletedAt == null)));
+
     /// <summary>
     /// Dispatches a todo task whose dependencies are all done: to its assignee, or (when
     /// <paramref name="toManagerIfUnassigned"/>) to the team's manager so it assigns it.
@@ -22,8 +59,8 @@ public static class DagEffects
     public static async Task<bool> EnqueueIfReadyAsync(AppDbContext db, TaskItem task, Actor actor, DateTime now, bool toManagerIfUnassigned, CancellationToken ct)
     {
         if (task.Status != TaskState.Todo) return false;
-        if (await HasUnfinishedDependencyAsync(db, task.Id, ct)) return false;
-        return await EnqueueUnblockedAsync(db, task, actor, now, toManagerIfUnassigned, ct);
+        if (await HasUnfinishedDependency.For(db)(db, task.Id, ct)) return false;
+        return await EnqueueUnblockedAsync(db, task.Id, task.TeamId, task.AssigneeId, actor, now, toManagerIfUnassigned, ct);
     }
 
     /// <summary>
@@ -31,43 +68,47 @@ public static class DagEffects
     /// this transaction (a dependency finishing): the same query twice would only lengthen the path from "task
     /// done" to the dependent's turn.
     /// </summary>
-    private static async Task<bool> EnqueueUnblockedAsync(AppDbContext db, TaskItem task, Actor actor, DateTime now, bool toManagerIfUnassigned, CancellationToken ct)
+    private static async Task<bool> EnqueueUnblockedAsync(AppDbContext db, long taskId, Guid teamId, Guid? assigneeId, Actor actor, DateTime now, bool toManagerIfUnassigned, CancellationToken ct)
     {
-        var target = task.AssigneeId;
+        var target = assigneeId;
         if (target is null && toManagerIfUnassigned)
         {
-            var manager = await AgentLookup.ManagerOfAsync(db, task.TeamId, ct);
+            var manager = await AgentLookup.ManagerOfAsync(db, teamId, ct);
             // The manager creating an unassigned task needs no wake-up to learn about it.
             if (manager is not null && manager.Id != actor.AgentId) target = manager.Id;
         }
         if (target is null) return false;
 
         var agentId = target.Value;
-        var already = await db.DispatchRequests.AnyAsync(r => r.AgentId == agentId && r.TaskId == task.Id &&
-            r.Reason == DispatchReason.TaskReady && r.State == DispatchState.Pending, ct);
-        if (already) return false;
-        DispatchRequests.Enqueue(db, task.TeamId, agentId, DispatchReason.TaskReady, now, task.Id, task.Id.ToString());
+        if (await ReadyPending.For(db)(db, agentId, taskId, ct)) return false;
+        DispatchRequests.Enqueue(db, teamId, agentId, DispatchReason.TaskReady, now, taskId, taskId.ToString());
         return true;
     }
 
-    /// <summary>Effects of a saved status change <paramref name="from"/> → <paramref name="to"/>; the caller saves them.</summary>
+    /// <summary>
+    /// Effects of a status change <paramref name="from"/> → <paramref name="to"/>, saved or not yet (its reads do
+    /// not depend on the changed row; where a step must see it, it saves first); the caller saves the effects.
+    /// </summary>
     public static async Task AfterStatusChangeAsync(AppDbContext db, TaskItem task, TaskState from, TaskState to, Actor actor, DateTime now, CancellationToken ct)
     {
         if (to == TaskState.Todo) await EnqueueIfReadyAsync(db, task, actor, now, toManagerIfUnassigned: false, ct);
 
         if (to == TaskState.Done || TaskRules.IsFailedEnd(to))
         {
-            var dependents = await (from d in db.TaskDependencies
-                                    join t in db.Tasks on d.TaskId equals t.Id
-                                    where d.DependsOnId == task.Id && t.Status == TaskState.Todo
-                                    select t).ToListAsync(ct);
+            // Buffered: the loop may query (an unassigned dependent's manager), and one connection runs one reader.
+            var dependents = new List<Dependent>();
+            await foreach (var dep in DependentsOf.For(db)(db, task.Id).WithCancellation(ct)) dependents.Add(dep);
             foreach (var dep in dependents)
             {
                 if (to == TaskState.Done)
                 {
-                    if (await HasUnfinishedDependencyAsync(db, dep.Id, ct)) continue;
+                    if (dep.OtherUnfinished) continue;
                     TaskTimeline.Add(db, dep.Id, dep.TeamId, "unblocked", actor, now, data: new { Dependency = task.Id });
-                    await EnqueueUnblockedAsync(db, dep, actor, now, toManagerIfUnassigned: true, ct);
+                    if (dep.AssigneeId is { } assignee)
+                    {
+                        if (!dep.ReadyPending) DispatchRequests.Enqueue(db, dep.TeamId, assignee, DispatchReason.TaskReady, now, dep.Id, dep.Id.ToString());
+                    }
+                    else await EnqueueUnblockedAsync(db, dep.Id, dep.TeamId, null, actor, now, toManagerIfUnassigned: true, ct);
                 }
                 else
                 {
@@ -77,27 +118,35 @@ public static class DagEffects
             }
         }
 
-        if (to.IsTerminal()) await RetireReadyWakeUpsAsync(db, task.Id, now, ct);
-        if (to.IsTerminal()) await CompleteSettledWaitsAsync(db, task.TeamId, now, ct);
-        if (to.IsTerminal()) await Plans.ParentTasks.AfterChildSettledAsync(db, task, to, actor, now, ct);
+        if (!to.IsTerminal()) return;
+        await RetireReadyWakeUpsAsync(db, task.Id, now, ct);
+        await CompleteSettledWaitsAsync(db, task.TeamId, now, ct);
+        if (task.ParentId is not null)
+        {
+            // The parent's rule reads its children's states from the store, this one's included.
+            await db.SaveChangesAsync(ct);
+            await Plans.ParentTasks.AfterChildSettledAsync(db, task, to, actor, now, ct);
+        }
     }
 
     /// <summary>
     /// A finished task is no longer ready: a task_ready wake-up still pending for it would start a turn with nothing
     /// to do. It happens when a task is assigned to the agent whose running turn already works on it (a manager woken
     /// to assign a new feature, then given it), and that turn sees the task through. A retried task is enqueued anew.
+    /// One conditional statement in the caller's transaction: a request a dispatcher claims meanwhile is left alone.
+    /// Like the EF bulk update it replaces, it publishes no change event: a retired request wakes nobody.
     /// </summary>
-    private static Task RetireReadyWakeUpsAsync(AppDbContext db, long taskId, DateTime now, CancellationToken ct) =>
-        // One conditional statement in the caller's transaction: a request a dispatcher claims meanwhile is left alone.
-        db.DispatchRequests
-            .Where(r => r.TaskId == taskId && r.Reason == DispatchReason.TaskReady && r.State == DispatchState.Pending)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.State, DispatchState.Done).SetProperty(r => r.UpdatedAt, now), ct);
-
-    private static Task<bool> HasUnfinishedDependencyAsync(AppDbContext db, long taskId, CancellationToken ct) =>
-        (from d in db.TaskDependencies
-         join t in db.Tasks on d.DependsOnId equals t.Id
-         where d.TaskId == taskId && t.Status != TaskState.Done
-         select d).AnyAsync(ct);
+    private static async Task RetireReadyWakeUpsAsync(AppDbContext db, long taskId, DateTime now, CancellationToken ct)
+    {
+        await using var cmd = TaskSql.Command(db,
+                "UPDATE dispatch_requests SET state = @done, updated_at = @now WHERE task_id = @task AND reason = @ready AND state = @pending")
+            .With("done", EnumNames.ToSnake(DispatchState.Done))
+            .With("now", TaskSql.Time(db, now))
+            .With("task", taskId)
+            .With("ready", EnumNames.ToSnake(DispatchReason.TaskReady))
+            .With("pending", EnumNames.ToSnake(DispatchState.Pending));
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
 
     /// <summary>
     /// Wakes every agent whose TaskWait has settled (all tasks terminal or never able to start), once: the wait is
@@ -105,7 +154,11 @@ public static class DagEffects
     /// </summary>
     public static async Task CompleteSettledWaitsAsync(AppDbContext db, Guid teamId, DateTime now, CancellationToken ct)
     {
-        var open = await db.TaskWaits.Where(w => w.TeamId == teamId && w.CompletedAt == null).ToListAsync(ct);
+        var open = new List<TaskWait>();
+        await foreach (var w in OpenWaits.For(db)(db, teamId).WithCancellation(ct)) open.Add(w);
+        if (open.Count == 0) return;
+        // Whether a wait settled depends on the states in the store, the caller's unsaved change included.
+        await db.SaveChangesAsync(ct);
         foreach (var wait in open)
         {
             var ids = ParseIds(wait.TaskIdsJson);

@@ -8,6 +8,10 @@ namespace Entourage.Server.Features.Tasks;
 /// <summary>Loading a task for a change: team first (to take the team's lock), then the row inside the transaction.</summary>
 internal static class TaskLoad
 {
+    /// <summary>The task row, tracked; compiled, since every status change and most task endpoints start with it.</summary>
+    public static readonly PerModel<Func<AppDbContext, long, CancellationToken, Task<TaskItem?>>> Row = new(() =>
+        EF.CompileAsyncQuery((AppDbContext db, long taskId, CancellationToken ct) => db.Tasks.FirstOrDefault(t => t.Id == taskId)));
+
     public static async Task<Guid> TeamOfAsync(AppDbContext db, long taskId, CancellationToken ct)
     {
         var team = await db.Tasks.Where(t => t.Id == taskId).Select(t => (Guid?)t.TeamId).FirstOrDefaultAsync(ct);

@@ -1,3 +1,4 @@
+using Entourage.Server.Hosting;
 using Entourage.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -18,21 +19,45 @@ public static class TaskTransaction
         var tx = await db.Database.BeginTransactionAsync(ct);
         if (db.IsPostgres)
         {
-            var key = LockKey(teamId);
-            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({key})", ct);
+            try { await LockAsync(db, teamId, ct); }
+            catch
+            {
+                await tx.DisposeAsync();
+                throw;
+            }
         }
         return tx;
     }
 
     /// <summary>
     /// The transaction for a change of one task, whose team the caller does not know yet. PostgreSQL needs the team
-    /// first, for its lock (404 when the task does not exist); SQLite's BEGIN IMMEDIATE already serialises every
-    /// writer, so the task is simply read inside the transaction (one query fewer on every status change).
+    /// first, for its lock (404 when the task does not exist): read inside the transaction (a task never changes
+    /// team), so both statements are plain commands on its connection. SQLite's BEGIN IMMEDIATE already serialises
+    /// every writer, so the task is simply read inside the transaction by the caller.
     /// </summary>
-    public static async Task<IDbContextTransaction> BeginForTaskAsync(AppDbContext db, long taskId, CancellationToken ct) =>
-        db.IsPostgres
-            ? await BeginAsync(db, await TaskLoad.TeamOfAsync(db, taskId, ct), ct)
-            : await db.Database.BeginTransactionAsync(ct);
+    public static async Task<IDbContextTransaction> BeginForTaskAsync(AppDbContext db, long taskId, CancellationToken ct)
+    {
+        var tx = await db.Database.BeginTransactionAsync(ct);
+        if (!db.IsPostgres) return tx;
+        try
+        {
+            await using var cmd = TaskSql.Command(db, "SELECT team_id FROM tasks WHERE id = @id").With("id", taskId);
+            var team = await cmd.ExecuteScalarAsync(ct) as Guid? ?? throw ApiProblem.NotFound("task", taskId);
+            await LockAsync(db, team, ct);
+            return tx;
+        }
+        catch
+        {
+            await tx.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task LockAsync(AppDbContext db, Guid teamId, CancellationToken ct)
+    {
+        await using var cmd = TaskSql.Command(db, "SELECT pg_advisory_xact_lock(@key)").With("key", LockKey(teamId));
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
 
     // A stable 64-bit key per team (advisory locks take a bigint).
     private static long LockKey(Guid teamId)

@@ -13,7 +13,7 @@ namespace Entourage.Server.Features.Tasks;
 public static class TaskViews
 {
     public static async Task<TaskItem> FindAsync(AppDbContext db, long taskId, CancellationToken ct) =>
-        await db.Tasks.FirstOrDefaultAsync(t => t.Id == taskId, ct) ?? throw ApiProblem.NotFound("task", taskId);
+        await TaskLoad.Row.For(db)(db, taskId, ct) ?? throw ApiProblem.NotFound("task", taskId);
 
     public static async Task<TaskDto> GetAsync(AppDbContext db, long taskId, CancellationToken ct) =>
         (await ToDtosAsync(db, [await FindAsync(db, taskId, ct)], ct))[0];
@@ -21,6 +21,7 @@ public static class TaskViews
     public static async Task<List<TaskDto>> ToDtosAsync(AppDbContext db, IReadOnlyList<TaskItem> tasks, CancellationToken ct)
     {
         if (tasks.Count == 0) return [];
+        if (tasks.Count == 1) return [await ToDtoAsync(db, tasks[0], ct)];
         var ids = tasks.Select(t => t.Id).Distinct().ToList();
         var deps = await (from d in db.TaskDependencies
                           join t in db.Tasks on d.DependsOnId equals t.Id
@@ -31,19 +32,56 @@ public static class TaskViews
         var agentIds = tasks.Where(t => t.AssigneeId is not null).Select(t => t.AssigneeId!.Value).Distinct().ToList();
         var names = agentIds.Count == 0 ? [] : await db.Agents.Where(a => agentIds.Contains(a.Id)).ToDictionaryAsync(a => a.Id, a => a.Name, ct);
 
-        var depsBy = deps.GroupBy(d => d.TaskId).ToDictionary(g => g.Key, g => g.OrderBy(d => d.DependsOnId).ToList());
+        var depsBy = deps.GroupBy(d => d.TaskId).ToDictionary(g => g.Key, g => g.OrderBy(d => d.DependsOnId).Select(d => new Dep(d.DependsOnId, d.Status)).ToList());
         var dependentsBy = dependents.GroupBy(d => d.DependsOnId).ToDictionary(g => g.Key, g => g.Select(d => d.TaskId).Order().ToList());
-        return tasks.Select(t =>
+        return tasks.Select(t => Build(t, depsBy.GetValueOrDefault(t.Id) ?? [], dependentsBy.GetValueOrDefault(t.Id) ?? [],
+            t.AssigneeId is { } a ? names.GetValueOrDefault(a) : null)).ToList();
+    }
+
+    /// <summary>
+    /// One task (a status change's answer, a created task, GET /tasks/{id}): its edges and assignee's name in one
+    /// plain command, not three EF queries; a status change's answer is built while the dispatcher claims the turn
+    /// it caused, on the same two cores.
+    /// </summary>
+    private static Task<TaskDto> ToDtoAsync(AppDbContext db, TaskItem task, CancellationToken ct) =>
+        TaskSql.OnOpenConnectionAsync(db, async () =>
         {
-            var mine = depsBy.GetValueOrDefault(t.Id) ?? [];
-            var blockedBy = mine.Where(d => d.Status != TaskState.Done).Select(d => d.DependsOnId).ToList();
-            var blockedByFailed = mine.Where(d => TaskRules.IsFailedEnd(d.Status)).Select(d => d.DependsOnId).ToList();
-            var ready = t.Status == TaskState.Todo && blockedBy.Count == 0 && t.AssigneeId is not null;
-            return new TaskDto(t.Id, t.TeamId, t.ParentId, t.Title, t.Description, t.Priority, t.TaskType, t.Status,
-                t.AssigneeId, t.AssigneeId is { } a ? names.GetValueOrDefault(a) : null,
-                mine.Select(d => d.DependsOnId).ToList(), dependentsBy.GetValueOrDefault(t.Id) ?? [],
-                ready, blockedBy, blockedByFailed, t.Attempts, t.FailureReason, t.Branch, t.WorktreePath, t.CreatedByAgentId,
-                t.CreatedAt, t.UpdatedAt, t.StartedAt, t.CompletedAt, t.Version);
-        }).ToList();
+            var sql = """
+                SELECT 0, d.depends_on_id, t.status, NULL FROM task_dependencies d JOIN tasks t ON t.id = d.depends_on_id WHERE d.task_id = @id
+                UNION ALL SELECT 1, d.task_id, NULL, NULL FROM task_dependencies d WHERE d.depends_on_id = @id
+                """;
+            if (task.AssigneeId is not null) sql += "\nUNION ALL SELECT 2, 0, NULL, a.name FROM agents a WHERE a.id = @assignee";
+            await using var cmd = TaskSql.Command(db, sql).With("id", task.Id);
+            if (task.AssigneeId is { } assignee) cmd.With("assignee", TaskSql.Id(db, assignee));
+            var deps = new List<Dep>();
+            var dependents = new List<long>();
+            string? name = null;
+            await using (var r = await cmd.ExecuteReaderAsync(ct))
+            {
+                while (await r.ReadAsync(ct))
+                {
+                    switch (r.GetInt32(0))
+                    {
+                        case 0: deps.Add(new Dep(r.GetInt64(1), EnumNames.Parse<TaskState>(r.GetString(2)))); break;
+                        case 1: dependents.Add(r.GetInt64(1)); break;
+                        default: name = r.GetString(3); break;
+                    }
+                }
+            }
+            return Build(task, [.. deps.OrderBy(d => d.DependsOnId)], [.. dependents.Order()], name);
+        }, ct);
+
+    private sealed record Dep(long DependsOnId, TaskState Status);
+
+    /// <summary><paramref name="deps"/> and <paramref name="dependents"/> ordered by id.</summary>
+    private static TaskDto Build(TaskItem t, List<Dep> deps, List<long> dependents, string? assigneeName)
+    {
+        var blockedBy = deps.Where(d => d.Status != TaskState.Done).Select(d => d.DependsOnId).ToList();
+        var blockedByFailed = deps.Where(d => TaskRules.IsFailedEnd(d.Status)).Select(d => d.DependsOnId).ToList();
+        var ready = t.Status == TaskState.Todo && blockedBy.Count == 0 && t.AssigneeId is not null;
+        return new TaskDto(t.Id, t.TeamId, t.ParentId, t.Title, t.Description, t.Priority, t.TaskType, t.Status,
+            t.AssigneeId, assigneeName, deps.Select(d => d.DependsOnId).ToList(), dependents,
+            ready, blockedBy, blockedByFailed, t.Attempts, t.FailureReason, t.Branch, t.WorktreePath, t.CreatedByAgentId,
+            t.CreatedAt, t.UpdatedAt, t.StartedAt, t.CompletedAt, t.Version);
     }
 }

@@ -1,5 +1,6 @@
 using Entourage.Client.Contracts;
 using Entourage.Server.Storage;
+using Entourage.Server.Storage.Entities;
 using Microsoft.EntityFrameworkCore;
 
 namespace Entourage.Server.Features.Tasks;
@@ -13,9 +14,24 @@ public static class WaitStates
 {
     private sealed record Node(long Id, TaskState Status, List<long> Deps);
 
+    private sealed record Edge(long TaskId, long DependsOnId, TaskState Status);
+
+    // Compiled: a wait re-reads these on every change of its team's tasks, and the last one settling is the latency
+    // a waiting manager (POST /tasks/wait, wait_for_task_completion) feels.
+    private static readonly PerModel<Func<AppDbContext, long[], IAsyncEnumerable<TaskItem>>> TasksOf = new(() =>
+        EF.CompileAsyncQuery((AppDbContext db, long[] ids) => db.Tasks.AsNoTracking().Where(t => ids.Contains(t.Id))));
+
+    private static readonly PerModel<Func<AppDbContext, long[], IAsyncEnumerable<Edge>>> EdgesOf = new(() =>
+        EF.CompileAsyncQuery((AppDbContext db, long[] frontier) =>
+            from d in db.TaskDependencies
+            join t in db.Tasks on d.DependsOnId equals t.Id
+            where frontier.Contains(d.TaskId)
+            select new Edge(d.TaskId, d.DependsOnId, t.Status)));
+
     public static async Task<List<WaitTaskState>> ComputeAsync(AppDbContext db, IReadOnlyCollection<long> ids, CancellationToken ct)
     {
-        var tasks = await db.Tasks.AsNoTracking().Where(t => ids.Contains(t.Id)).ToListAsync(ct);
+        var tasks = new List<TaskItem>();
+        await foreach (var t in TasksOf.For(db)(db, [.. ids]).WithCancellation(ct)) tasks.Add(t);
         var nodes = tasks.ToDictionary(t => t.Id, t => new Node(t.Id, t.Status, []));
 
         // Walk dependencies only through todo tasks: only they can be stuck, and only their dependencies matter.
@@ -24,10 +40,8 @@ public static class WaitStates
         while (frontier.Count > 0)
         {
             expanded.UnionWith(frontier);
-            var edges = await (from d in db.TaskDependencies
-                               join t in db.Tasks on d.DependsOnId equals t.Id
-                               where frontier.Contains(d.TaskId)
-                               select new { d.TaskId, d.DependsOnId, t.Status }).ToListAsync(ct);
+            var edges = new List<Edge>();
+            await foreach (var e in EdgesOf.For(db)(db, [.. frontier]).WithCancellation(ct)) edges.Add(e);
             var next = new List<long>();
             foreach (var e in edges)
             {
