@@ -31,8 +31,13 @@ public static class ChangeTaskStatus
         await using (var tx = await TaskTransaction.BeginForTaskAsync(db, taskId, ct))
         {
             task = await TaskLoad.ForUpdateAsync(db, taskId, ct);
-            if (await ApplyAsync(db, task, to, actor, reason, clock.GetUtcNow().UtcDateTime, ct))
+            if (await ChangeAsync(db, task, to, actor, reason, clock.GetUtcNow().UtcDateTime, ct))
+            {
+                // The change and its effects in one batch of plain statements (see TaskWrites), published once committed.
+                var written = await TaskWrites.SaveAsync(db, ct);
                 await tx.CommitAsync(ct);
+                TaskWrites.Publish(db, written);
+            }
         }
         // The row as this transaction left it (tracked, so current): no second read of it for the answer.
         return (await TaskViews.ToDtosAsync(db, [task], ct))[0];
@@ -43,7 +48,15 @@ public static class ChangeTaskStatus
     /// their own rows): validates, records the timeline entry and the DAG effects, saves (with whatever else the
     /// caller's context holds unsaved, as before). False when already there.
     /// </summary>
-    public static async Task<bool> ApplyAsync(AppDbContext db, Storage.Entities.TaskItem task, TaskState to, Actor actor, string? reason, DateTime now, CancellationToken ct)
+    public static async Task<bool> ApplyAsync(AppDbContext db, TaskItem task, TaskState to, Actor actor, string? reason, DateTime now, CancellationToken ct)
+    {
+        if (!await ChangeAsync(db, task, to, actor, reason, now, ct)) return false;
+        await db.SaveChangesAsync(ct);
+        return true;
+    }
+
+    /// <summary><see cref="ApplyAsync"/> without its save: the caller saves.</summary>
+    private static async Task<bool> ChangeAsync(AppDbContext db, TaskItem task, TaskState to, Actor actor, string? reason, DateTime now, CancellationToken ct)
     {
         var from = task.Status;
         if (from == to) return false;
@@ -72,7 +85,6 @@ public static class ChangeTaskStatus
         // One save for the change and its effects: DagEffects reads nothing the unsaved change would alter, and
         // saves first itself where it must (settled waits, a parent's children).
         await DagEffects.AfterStatusChangeAsync(db, task, from, to, actor, now, ct);
-        await db.SaveChangesAsync(ct);
         return true;
     }
 
