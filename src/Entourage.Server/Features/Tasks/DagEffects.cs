@@ -18,24 +18,6 @@ public static class DagEffects
     /// <summary>A todo dependent of a task that just settled, with what the "done" path needs to know about it.</summary>
     private sealed record Dependent(long Id, Guid TeamId, Guid? AssigneeId, bool OtherUnfinished, bool ReadyPending);
 
-    /// <summary>
-    /// The todo dependents of a task, each with whether another of its dependencies is unfinished (the settled
-    /// task itself not counted: it is done, saved or not) and whether its assignee already has a pending task_ready
-    /// wake-up for it. One compiled query instead of a query per dependent and two more per unblocked one.
-    /// </summary>
-    private static readonly PerModel<Func<AppDbContext, long, IAsyncEnumerable<Dependent>>> DependentsOf = new(() =>
-        EF.CompileAsyncQuery((AppDbContext db, long taskId) =>
-            from d in db.TaskDependencies
-            join t in db.Tasks on d.TaskId equals t.Id
-            where d.DependsOnId == taskId && t.Status == TaskState.Todo
-            select new Dependent(t.Id, t.TeamId, t.AssigneeId,
-                (from d2 in db.TaskDependencies
-                 join x in db.Tasks on d2.DependsOnId equals x.Id
-                 where d2.TaskId == t.Id && x.Id != taskId && x.Status != TaskState.Done
-                 select d2).Any(),
-                db.DispatchRequests.Any(r => r.AgentId == t.AssigneeId && r.TaskId == t.Id &&
-                    r.Reason == DispatchReason.TaskReady && r.State == DispatchState.Pending))));
-
     private static readonly PerModel<Func<AppDbContext, long, CancellationToken, Task<bool>>> HasUnfinishedDependency = new(() =>
         EF.CompileAsyncQuery((AppDbContext db, long taskId, CancellationToken ct) =>
             (from d in db.TaskDependencies
@@ -93,34 +75,28 @@ public static class DagEffects
     {
         if (to == TaskState.Todo) await EnqueueIfReadyAsync(db, task, actor, now, toManagerIfUnassigned: false, ct);
 
-        if (to == TaskState.Done || TaskRules.IsFailedEnd(to))
+        if (!to.IsTerminal()) return;
+        var (dependents, openWaits) = await SettledReadsAsync(db, task, now, ct);
+        foreach (var dep in dependents)
         {
-            // Buffered: the loop may query (an unassigned dependent's manager), and one connection runs one reader.
-            var dependents = new List<Dependent>();
-            await foreach (var dep in DependentsOf.For(db)(db, task.Id).WithCancellation(ct)) dependents.Add(dep);
-            foreach (var dep in dependents)
+            if (to == TaskState.Done)
             {
-                if (to == TaskState.Done)
+                if (dep.OtherUnfinished) continue;
+                TaskTimeline.Add(db, dep.Id, dep.TeamId, "unblocked", actor, now, data: new { Dependency = task.Id });
+                if (dep.AssigneeId is { } assignee)
                 {
-                    if (dep.OtherUnfinished) continue;
-                    TaskTimeline.Add(db, dep.Id, dep.TeamId, "unblocked", actor, now, data: new { Dependency = task.Id });
-                    if (dep.AssigneeId is { } assignee)
-                    {
-                        if (!dep.ReadyPending) DispatchRequests.Enqueue(db, dep.TeamId, assignee, DispatchReason.TaskReady, now, dep.Id, dep.Id.ToString());
-                    }
-                    else await EnqueueUnblockedAsync(db, dep.Id, dep.TeamId, null, actor, now, toManagerIfUnassigned: true, ct);
+                    if (!dep.ReadyPending) DispatchRequests.Enqueue(db, dep.TeamId, assignee, DispatchReason.TaskReady, now, dep.Id, dep.Id.ToString());
                 }
-                else
-                {
-                    TaskTimeline.Add(db, dep.Id, dep.TeamId, "dependency_failed", actor, now,
-                        data: new { Dependency = task.Id, Status = EnumNames.ToSnake(to) });
-                }
+                else await EnqueueUnblockedAsync(db, dep.Id, dep.TeamId, null, actor, now, toManagerIfUnassigned: true, ct);
+            }
+            else
+            {
+                TaskTimeline.Add(db, dep.Id, dep.TeamId, "dependency_failed", actor, now,
+                    data: new { Dependency = task.Id, Status = EnumNames.ToSnake(to) });
             }
         }
 
-        if (!to.IsTerminal()) return;
-        await RetireReadyWakeUpsAsync(db, task.Id, now, ct);
-        await CompleteSettledWaitsAsync(db, task.TeamId, now, ct);
+        if (openWaits) await CompleteSettledWaitsAsync(db, task.TeamId, now, ct);
         if (task.ParentId is not null)
         {
             // The parent's rule reads its children's states from the store, this one's included.
@@ -130,23 +106,49 @@ public static class DagEffects
     }
 
     /// <summary>
-    /// A finished task is no longer ready: a task_ready wake-up still pending for it would start a turn with nothing
-    /// to do. It happens when a task is assigned to the agent whose running turn already works on it (a manager woken
-    /// to assign a new feature, then given it), and that turn sees the task through. A retried task is enqueued anew.
-    /// One conditional statement in the caller's transaction: a request a dispatcher claims meanwhile is left alone.
-    /// Like the EF bulk update it replaces, it publishes no change event: a retired request wakes nobody.
+    /// What a task reaching a terminal state (done, failed, cancelled) does and reads in the store, in one round trip
+    /// (was three EF operations, each a round trip on PostgreSQL):
+    /// <list type="bullet">
+    /// <item>It is no longer ready: a task_ready wake-up still pending for it would start a turn with nothing to do.
+    /// That happens when a task is assigned to the agent whose running turn already works on it (a manager woken to
+    /// assign a new feature, then given it), and that turn sees the task through; a retried task is enqueued anew.
+    /// One conditional statement: a request a dispatcher claims meanwhile is left alone. Like the EF bulk update it
+    /// replaced, it publishes no change event: a retired request wakes nobody.</item>
+    /// <item>Its todo dependents, each with whether another of its dependencies is unfinished (this task not
+    /// counted: it is terminal, saved or not, and only "done" unblocks) and whether its assignee already has a
+    /// pending task_ready wake-up for it.</item>
+    /// <item>Whether the team has open waits (usually not; they are read and settled with EF only when it does).</item>
+    /// </list>
     /// </summary>
-    private static async Task RetireReadyWakeUpsAsync(AppDbContext db, long taskId, DateTime now, CancellationToken ct)
-    {
-        await using var cmd = TaskSql.Command(db,
-                "UPDATE dispatch_requests SET state = @done, updated_at = @now WHERE task_id = @task AND reason = @ready AND state = @pending")
-            .With("done", EnumNames.ToSnake(DispatchState.Done))
-            .With("now", TaskSql.Time(db, now))
-            .With("task", taskId)
-            .With("ready", EnumNames.ToSnake(DispatchReason.TaskReady))
-            .With("pending", EnumNames.ToSnake(DispatchState.Pending));
-        await cmd.ExecuteNonQueryAsync(ct);
-    }
+    private static Task<(List<Dependent> Dependents, bool OpenWaits)> SettledReadsAsync(AppDbContext db, TaskItem task, DateTime now, CancellationToken ct) =>
+        TaskSql.OnOpenConnectionAsync(db, async () =>
+        {
+            await using var cmd = TaskSql.Command(db, """
+                UPDATE dispatch_requests SET state = @retired, updated_at = @now WHERE task_id = @task AND reason = @ready AND state = @pending;
+                SELECT t.id, t.team_id, t.assignee_id,
+                    EXISTS (SELECT 1 FROM task_dependencies d2 JOIN tasks x ON x.id = d2.depends_on_id
+                            WHERE d2.task_id = t.id AND x.id <> @task AND x.status <> @done),
+                    EXISTS (SELECT 1 FROM dispatch_requests r
+                            WHERE r.agent_id = t.assignee_id AND r.task_id = t.id AND r.reason = @ready AND r.state = @pending)
+                FROM task_dependencies d JOIN tasks t ON t.id = d.task_id
+                WHERE d.depends_on_id = @task AND t.status = @todo;
+                SELECT EXISTS (SELECT 1 FROM task_waits w WHERE w.team_id = @team AND w.completed_at IS NULL);
+                """)
+                .With("retired", EnumNames.ToSnake(DispatchState.Done))
+                .With("now", TaskSql.Time(db, now))
+                .With("task", task.Id)
+                .With("ready", EnumNames.ToSnake(DispatchReason.TaskReady))
+                .With("pending", EnumNames.ToSnake(DispatchState.Pending))
+                .With("done", EnumNames.ToSnake(TaskState.Done))
+                .With("todo", EnumNames.ToSnake(TaskState.Todo))
+                .With("team", TaskSql.Id(db, task.TeamId));
+            var dependents = new List<Dependent>();
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+                dependents.Add(new Dependent(r.GetInt64(0), r.GetGuid(1), r.IsDBNull(2) ? null : r.GetGuid(2), r.GetBoolean(3), r.GetBoolean(4)));
+            if (!await r.NextResultAsync(ct) || !await r.ReadAsync(ct)) throw new InvalidOperationException("The open-waits check returned nothing.");
+            return (dependents, r.GetBoolean(0));
+        }, ct);
 
     /// <summary>
     /// Wakes every agent whose TaskWait has settled (all tasks terminal or never able to start), once: the wait is
