@@ -1,12 +1,15 @@
+using System.Globalization;
 using Entourage.Client.Contracts;
 using Entourage.Server.Storage;
+using Entourage.Server.Storage.Entities;
 using Microsoft.EntityFrameworkCore;
 
 namespace Entourage.Server.Dispatch;
 
 /// <summary>
-/// The dispatcher's two read queries, compiled: they run on every wake-up and every claim, and as LINQ each paid
-/// for walking and hashing its expression tree (parameter extraction, cache lookup) before reaching the store.
+/// The dispatcher's statements, hand-written (<see cref="RawCommands"/>): the candidates query runs on every
+/// wake-up and the rest on every claim, and EF's own work around each (expression trees, materialisation, change
+/// tracking, command building) cost more than the store's. The claim's rules live in <see cref="Claimer"/>.
 /// </summary>
 internal static class ClaimQueries
 {
@@ -14,34 +17,139 @@ internal static class ClaimQueries
 
     public sealed record Gate(int? MaxConcurrentAgents, double? DailyCostLimitUsd, int Running, double Spent, bool AgentBusy, long? CurrentTask);
 
+    private const string CandidatesSql = """
+        SELECT d.agent_id, d.team_id, a.adapter, a.config_json, a.runner_labels, t.runner_labels
+          FROM (SELECT r.agent_id, r.team_id, MIN(r.priority) AS priority, MIN(r.id) AS first_id
+                  FROM dispatch_requests r
+                 WHERE r.state = 'pending'
+                   AND NOT EXISTS (SELECT 1 FROM turns x WHERE x.agent_id = r.agent_id AND x.state = 'running')
+                 GROUP BY r.agent_id, r.team_id) d
+          JOIN agents a ON a.id = d.agent_id
+          JOIN teams t ON t.id = d.team_id
+
+        """;
+
+    // Placement: a node without labels never sees pinned agents (so they cannot crowd out its window).
+    private const string UnpinnedOnly = " WHERE a.runner_labels IS NULL AND t.runner_labels IS NULL\n";
+
+    private const string CandidatesOrder = " ORDER BY d.priority, d.first_id LIMIT @max";
+
+    private const string GateSql = """
+        SELECT t.max_concurrent_agents,
+               t.daily_cost_limit_usd,
+               CASE WHEN t.max_concurrent_agents IS NULL THEN 0
+                    ELSE (SELECT COUNT(*) FROM turns x WHERE x.team_id = t.id AND x.state = 'running') END,
+               CASE WHEN t.daily_cost_limit_usd IS NULL THEN 0.0
+                    ELSE COALESCE((SELECT SUM(u.cost_usd) FROM usage_records u WHERE u.team_id = t.id AND u.day = @today), 0.0) END,
+               EXISTS (SELECT 1 FROM turns x WHERE x.agent_id = @agent AND x.state = 'running'),
+               (SELECT k.id FROM tasks k WHERE k.assignee_id = @agent AND k.status = 'in_progress' ORDER BY k.started_at DESC LIMIT 1)
+          FROM teams t
+         WHERE t.id = @team
+        """;
+
+    private const string ClaimColumns = "id, agent_id, team_id, reason, ref, task_id, state, priority, attempts, owner, lease_until, turn_id, last_error, created_at, updated_at";
+
+    // PostgreSQL: rows another node holds are skipped. SQLite: BEGIN IMMEDIATE already made this the only writer.
+    private const string ClaimPostgresSql = $"""
+        UPDATE dispatch_requests
+           SET state = 'claimed', owner = @node, lease_until = @lease, turn_id = @turn, updated_at = @now
+         WHERE id IN (SELECT id FROM dispatch_requests
+                       WHERE agent_id = @agent AND state = 'pending'
+                       ORDER BY priority, id
+                       FOR UPDATE SKIP LOCKED)
+        RETURNING {ClaimColumns}
+        """;
+
+    private const string ClaimSqliteSql = $"""
+        UPDATE dispatch_requests
+           SET state = 'claimed', owner = @node, lease_until = @lease, turn_id = @turn, updated_at = @now
+         WHERE agent_id = @agent AND state = 'pending'
+        RETURNING {ClaimColumns}
+        """;
+
+    private const string InsertTurnSql = """
+        INSERT INTO turns (id, agent_id, team_id, task_id, state, node, attempt, started_at, ended_at, heartbeat_at, lease_until,
+                           exit_code, error, session_id, working_directory, log, input_tokens, output_tokens, cache_read_tokens,
+                           cache_write_tokens, cost_usd, token_hash)
+        VALUES (@id, @agent, @team, @task, @state, @node, @attempt, @started, NULL, @heartbeat, @lease,
+                NULL, NULL, NULL, NULL, '', 0, 0, 0, 0, 0, @token_hash)
+        """;
+
     /// <summary>Agents with pending requests and no running turn, oldest work first; see <see cref="Claimer.CandidatesAsync(int, CancellationToken)"/>.</summary>
-    public static readonly PerModel<Func<AppDbContext, bool, int, IAsyncEnumerable<CandidateRow>>> Candidates = new(() =>
-        EF.CompileAsyncQuery((AppDbContext db, bool unpinnedOnly, int max) =>
-            (from p in db.DispatchRequests
-                 .Where(d => d.State == DispatchState.Pending && !db.Turns.Any(t => t.AgentId == d.AgentId && t.State == TurnState.Running))
-                 // Placement: a node without labels never sees pinned agents (so they cannot crowd out its window).
-                 .Where(d => !unpinnedOnly || db.Agents.Any(a => a.Id == d.AgentId && a.RunnerLabels == null && db.Teams.Any(t => t.Id == a.TeamId && t.RunnerLabels == null)))
-                 .GroupBy(d => new { d.AgentId, d.TeamId })
-                 .Select(g => new { g.Key.AgentId, g.Key.TeamId, Priority = g.Min(x => x.Priority), First = g.Min(x => x.Id) })
-             // The inner join drops requests of a deleted agent: they can never run.
-             join a in db.Agents on p.AgentId equals a.Id
-             join t in db.Teams on p.TeamId equals t.Id
-             orderby p.Priority, p.First
-             select new CandidateRow(p.AgentId, p.TeamId, a.Adapter, a.ConfigJson, a.RunnerLabels, t.RunnerLabels))
-            .Take(max).AsNoTracking()));
+    public static async Task<List<CandidateRow>> CandidatesAsync(AppDbContext db, bool unpinnedOnly, int max, CancellationToken ct)
+    {
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var cmd = db.Command(CandidatesSql + (unpinnedOnly ? UnpinnedOnly : "") + CandidatesOrder).With("max", max);
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            var rows = new List<CandidateRow>();
+            while (await r.ReadAsync(ct))
+                rows.Add(new CandidateRow(r.Guid(0), r.Guid(1), r.GetString(2), r.GetString(3), r.NullableString(4), r.NullableString(5)));
+            return rows;
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
 
     /// <summary>The team's limits, its running turns and today's spend, whether the agent is busy, and its current task.</summary>
-    public static readonly PerModel<Func<AppDbContext, Guid, Guid, DateOnly, CancellationToken, Task<Gate?>>> GateOf = new(() =>
-        EF.CompileAsyncQuery((AppDbContext db, Guid teamId, Guid agentId, DateOnly today, CancellationToken ct) =>
-            db.Teams.AsNoTracking().Where(t => t.Id == teamId).Select(t => new Gate(
-                t.MaxConcurrentAgents,
-                t.DailyCostLimitUsd,
-                t.MaxConcurrentAgents == null ? 0 : db.Turns.Count(x => x.TeamId == t.Id && x.State == TurnState.Running),
-                t.DailyCostLimitUsd == null ? 0 : db.UsageRecords.Where(u => u.TeamId == t.Id && u.Day == today).Sum(u => (double?)u.CostUsd) ?? 0,
-                db.Turns.Any(x => x.AgentId == agentId && x.State == TurnState.Running),
-                // The task a turn woken only by messages works on (PickTask): read under the claim's lock, rather
-                // than in a query of its own after the claim.
-                db.Tasks.Where(x => x.AssigneeId == agentId && x.Status == TaskState.InProgress)
-                    .OrderByDescending(x => x.StartedAt).Select(x => (long?)x.Id).FirstOrDefault()))
-            .FirstOrDefault()));
+    public static async Task<Gate?> GateAsync(AppDbContext db, Guid teamId, Guid agentId, DateOnly today, CancellationToken ct)
+    {
+        await using var cmd = db.Command(GateSql).With("team", teamId).With("agent", agentId).With("today", today);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        if (!await r.ReadAsync(ct)) return null;
+        var inv = CultureInfo.InvariantCulture;
+        return new Gate(
+            r.IsDBNull(0) ? null : Convert.ToInt32(r.GetValue(0), inv),
+            r.IsDBNull(1) ? null : Convert.ToDouble(r.GetValue(1), inv),
+            Convert.ToInt32(r.GetValue(2), inv),
+            Convert.ToDouble(r.GetValue(3), inv),
+            // The task a turn woken only by messages works on (PickTask): read under the claim's lock, rather
+            // than in a query of its own after the claim.
+            Convert.ToBoolean(r.GetValue(4), inv),
+            r.NullableLong(5));
+    }
+
+    /// <summary>The claim statement of DESIGN §4: every pending request of the agent, returned by the same statement, oldest first.</summary>
+    public static async Task<List<DispatchRequest>> ClaimRequestsAsync(AppDbContext db, string nodeId, Guid agentId, Guid turnId, DateTime lease, DateTime now, CancellationToken ct)
+    {
+        await using var cmd = db.Command(db.IsPostgres ? ClaimPostgresSql : ClaimSqliteSql)
+            .With("node", nodeId).With("lease", lease).With("turn", turnId).With("now", now).With("agent", agentId);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        var list = new List<DispatchRequest>();
+        while (await r.ReadAsync(ct))
+            list.Add(new DispatchRequest
+            {
+                Id = r.GetInt64(0),
+                AgentId = r.Guid(1),
+                TeamId = r.Guid(2),
+                Reason = EnumNames.Parse<DispatchReason>(r.GetString(3)),
+                Ref = r.NullableString(4),
+                TaskId = r.NullableLong(5),
+                State = EnumNames.Parse<DispatchState>(r.GetString(6)),
+                Priority = r.GetInt32(7),
+                Attempts = r.GetInt32(8),
+                Owner = r.NullableString(9),
+                LeaseUntil = r.NullableUtc(10),
+                TurnId = r.NullableGuid(11),
+                LastError = r.NullableString(12),
+                CreatedAt = r.Utc(13),
+                UpdatedAt = r.Utc(14),
+            });
+        // RETURNING gives no order; the prompt lists the agent's new work oldest first.
+        list.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return list;
+    }
+
+    /// <summary>The running turn's row. The unique partial index rejects a second running turn of the agent.</summary>
+    public static async Task InsertTurnAsync(AppDbContext db, Turn turn, CancellationToken ct)
+    {
+        await using var cmd = db.Command(InsertTurnSql)
+            .With("id", turn.Id).With("agent", turn.AgentId).With("team", turn.TeamId).With("task", turn.TaskId)
+            .With("state", turn.State).With("node", turn.Node).With("attempt", turn.Attempt).With("started", turn.StartedAt)
+            .With("heartbeat", turn.HeartbeatAt).With("lease", turn.LeaseUntil).With("token_hash", turn.TokenHash);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
 }

@@ -54,8 +54,7 @@ public sealed partial class Claimer(
     {
         await using var db = await factory.CreateDbContextAsync(ct);
         var unpinnedOnly = who.Labels.Count == 0;
-        var rows = new List<ClaimQueries.CandidateRow>();
-        await foreach (var r in ClaimQueries.Candidates.For(db)(db, unpinnedOnly, max).WithCancellation(ct)) rows.Add(r);
+        var rows = await ClaimQueries.CandidatesAsync(db, unpinnedOnly, max, ct);
         // A labelled node also sees pinned agents: only those whose labels it has all of.
         return rows.Where(r => unpinnedOnly || Runners.NodeLabels.Satisfies((IReadOnlyCollection<string>)who.Labels, Runners.NodeLabels.Required(r.TeamLabels, r.AgentLabels)))
             .Select(r => new ClaimCandidate(r.AgentId, r.TeamId, r.Adapter, r.ConfigJson)).ToList();
@@ -76,7 +75,7 @@ public sealed partial class Claimer(
         // The team's DAG lock (PostgreSQL): serialises this claim with the team's other claims and task
         // transitions on every node, so two nodes cannot both take the team's last concurrency slot.
         await using var tx = await TaskTransaction.BeginAsync(db, c.TeamId, ct);
-        var gate = await ClaimQueries.GateOf.For(db)(db, c.TeamId, c.AgentId, today, ct);
+        var gate = await ClaimQueries.GateAsync(db, c.TeamId, c.AgentId, today, ct);
         if (gate is null) return (ClaimOutcome.NothingPending, null);
         if (gate.MaxConcurrentAgents is { } limit && gate.Running >= limit) return (ClaimOutcome.TeamAtConcurrencyLimit, null);
         if (gate.DailyCostLimitUsd is { } cap && gate.Spent >= cap) return (ClaimOutcome.TeamOverBudget, null);
@@ -95,7 +94,7 @@ public sealed partial class Claimer(
         var now = clock.GetUtcNow().UtcDateTime;
         var turnId = Guid.CreateVersion7();
         var lease = now + options.Value.Lease;
-        var requests = await ClaimRequestsAsync(db, who.Id, c.AgentId, turnId, lease, now, ct);
+        var requests = await ClaimQueries.ClaimRequestsAsync(db, who.Id, c.AgentId, turnId, lease, now, ct);
         if (requests.Count == 0) return (ClaimOutcome.NothingPending, null);
 
         var taskId = PickTask(requests, gate.CurrentTask);
@@ -115,14 +114,18 @@ public sealed partial class Claimer(
             LeaseUntil = lease,
             TokenHash = hash,
         };
-        db.Turns.Add(turn);
-        if (taskId is { } tid) await TaskHooks.OnTurnStartedAsync(db, tid, turn, requests, now, ct);
         try
         {
-            await db.SaveChangesAsync(ct);
+            // The turn row is written by hand (ClaimQueries); the task's move and timeline entries through EF.
+            await ClaimQueries.InsertTurnAsync(db, turn, ct);
+            if (taskId is { } tid)
+            {
+                await TaskHooks.OnTurnStartedAsync(db, tid, turn, requests, now, ct);
+                await db.SaveChangesAsync(ct);
+            }
             await tx.CommitAsync(ct);
         }
-        catch (DbUpdateException ex) when (IsUniqueViolation(ex))
+        catch (Exception ex) when (IsUniqueViolation(ex))
         {
             // Another node started a turn of this agent between our check and our insert: the index said no.
             await tx.RollbackAsync(CancellationToken.None);
@@ -135,36 +138,8 @@ public sealed partial class Claimer(
             await tx.RollbackAsync(CancellationToken.None);
             return (ClaimOutcome.AgentBusy, null);
         }
+        db.Changes().PublishRaw("turn", turn.Id.ToString(), turn.TeamId, "added");
         return (ClaimOutcome.Claimed, new ClaimedTurn(turn, requests, token));
-    }
-
-    /// <summary>
-    /// The claim statement of DESIGN §4: every pending request of the agent, returned by the same statement. On
-    /// PostgreSQL rows another node holds are skipped (<c>FOR UPDATE SKIP LOCKED</c>); SQLite's BEGIN IMMEDIATE
-    /// already makes this transaction the only writer.
-    /// </summary>
-    private static async Task<List<DispatchRequest>> ClaimRequestsAsync(AppDbContext db, string nodeId, Guid agentId, Guid turnId, DateTime lease, DateTime now, CancellationToken ct)
-    {
-        var rows = db.IsPostgres
-            ? db.DispatchRequests.FromSql($"""
-                UPDATE dispatch_requests
-                   SET state = 'claimed', owner = {nodeId}, lease_until = {lease}, turn_id = {turnId}, updated_at = {now}
-                 WHERE id IN (SELECT id FROM dispatch_requests
-                               WHERE agent_id = {agentId} AND state = 'pending'
-                               ORDER BY priority, id
-                               FOR UPDATE SKIP LOCKED)
-                RETURNING *
-                """)
-            : db.DispatchRequests.FromSql($"""
-                UPDATE dispatch_requests
-                   SET state = 'claimed', owner = {nodeId}, lease_until = {lease}, turn_id = {turnId}, updated_at = {now}
-                 WHERE agent_id = {agentId} AND state = 'pending'
-                RETURNING *
-                """);
-        var list = await rows.AsNoTracking().ToListAsync(ct);
-        // RETURNING gives no order; the prompt lists the agent's new work oldest first.
-        list.Sort((a, b) => a.Id.CompareTo(b.Id));
-        return list;
     }
 
     /// <summary>
@@ -192,10 +167,12 @@ public sealed partial class Claimer(
         requests.Where(r => r.Reason == DispatchReason.TaskReady && r.TaskId is not null).Select(r => r.TaskId)
             .Concat(requests.Where(r => r.TaskId is not null).Select(r => r.TaskId)).FirstOrDefault() ?? currentTask;
 
-    internal static bool IsUniqueViolation(DbUpdateException ex) => ex.InnerException switch
+    /// <summary>A unique-index violation, raised by a hand-written statement or wrapped by EF's save.</summary>
+    internal static bool IsUniqueViolation(Exception? ex) => ex switch
     {
         PostgresException pg => pg.SqlState == PostgresErrorCodes.UniqueViolation,
         Microsoft.Data.Sqlite.SqliteException s => s.SqliteErrorCode == 19,
+        DbUpdateException u => IsUniqueViolation(u.InnerException),
         _ => false,
     };
 

@@ -21,6 +21,9 @@ public static class MessageEndpoints
 
     private static async Task<Created<MessageDto>> Send(string team_id, SendMessageRequest body, AppDbContext db, TimeProvider clock, CancellationToken ct)
     {
+        // The common case first, without EF on the way (it is what wakes agents); anything else takes the full path.
+        if (Guid.TryParse(team_id, out var teamId) && await QuickSend.TryAsync(db, teamId, body, Actor.Human(), clock, ct) is { } sent)
+            return TypedResults.Created($"/api/v1/teams/{teamId}/messages/{sent.Id}", sent);
         var team = await TeamEndpoints.FindAsync(db, team_id, ct);
         var message = await SendMessage.ExecuteInTeamAsync(db, team.Id, body, Actor.Human(), clock, ct);
         return TypedResults.Created($"/api/v1/teams/{team.Id}/messages/{message.Id}", message);

@@ -20,6 +20,7 @@ public static class SendMessage
 
     public static async Task<MessageDto> ExecuteAsync(AppDbContext db, Guid teamId, SendMessageRequest request, Actor actor, TimeProvider clock, CancellationToken ct)
     {
+        if (await QuickSend.TryAsync(db, teamId, request, actor, clock, ct) is { } sent) return sent;
         if (!await db.Teams.AnyAsync(t => t.Id == teamId, ct)) throw ApiProblem.NotFound("team", teamId);
         return await ExecuteInTeamAsync(db, teamId, request, actor, clock, ct);
     }

@@ -1,0 +1,90 @@
+using Entourage.Client.Contracts;
+using Entourage.Server.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Entourage.Server.Features.Messages;
+
+/// <summary>
+/// The common shape of <see cref="SendMessage"/> (a valid message to an agent named by id or name, from a person or
+/// another agent, not linked to a task) as three hand-written statements in one transaction: resolve the agents,
+/// insert the message, insert its dispatch request. It is the first half of "message → turn claimed", and through
+/// EF it cost 3–6 ms of CPU per message on a 2-core machine for statements the store runs in microseconds.
+/// <para>
+/// Anything else returns null having written nothing (an unknown recipient, an invalid field, a task link that
+/// needs its timeline entry), and <see cref="SendMessage"/> then handles the request in full, with the same
+/// answers and errors as ever. Rows are the ones the EF path writes, and so are the change events.
+/// </para>
+/// </summary>
+internal static class QuickSend
+{
+    private const string ResolveSql = """
+        SELECT id, name FROM agents
+         WHERE team_id = @team AND (id = @recipient_id OR name = @recipient_name OR id = @sender_id OR name = @sender_name)
+        """;
+
+    private const string InsertMessageSql = """
+        INSERT INTO messages (team_id, sender_id, sender_name, recipient_id, task_id, body, created_at, read_at)
+        VALUES (@team, @sender, @sender_name, @recipient, NULL, @body, @now, NULL)
+        RETURNING id
+        """;
+
+    private const string InsertRequestSql = """
+        INSERT INTO dispatch_requests (agent_id, team_id, reason, ref, task_id, state, priority, attempts, owner, lease_until, turn_id, last_error, created_at, updated_at)
+        VALUES (@agent, @team, @reason, @ref, NULL, @state, 0, 0, NULL, NULL, NULL, NULL, @now, @now)
+        RETURNING id
+        """;
+
+    private sealed record Ref(Guid? Id, string? Name)
+    {
+        public static Ref Of(string text) => Guid.TryParse(text, out var g) ? new(g, null) : new(null, text);
+
+        public bool Matches(Guid id, string name) => Id is { } g ? g == id : Name == name;
+    }
+
+    public static async Task<MessageDto?> TryAsync(AppDbContext db, Guid teamId, SendMessageRequest request, Actor actor, TimeProvider clock, CancellationToken ct)
+    {
+        if (request.TaskId is not null || string.IsNullOrWhiteSpace(request.RecipientId)) return null;
+        if (string.IsNullOrWhiteSpace(request.Body) || request.Body.Length > SendMessage.MaxBody) return null;
+        if (request.SenderName is { Length: > SendMessage.MaxSenderName }) return null;
+        if (request.SenderId is not null && (string.IsNullOrWhiteSpace(request.SenderId) || request.SenderName is not null)) return null;
+        var to = Ref.Of(request.RecipientId.Trim());
+        var from = request.SenderId is { } s ? Ref.Of(s.Trim()) : null;
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        (Guid Id, string Name)? recipient = null, sender = null;
+        await using (var resolve = db.Command(ResolveSql)
+            .With("team", teamId).With("recipient_id", to.Id).With("recipient_name", to.Name)
+            .With("sender_id", from?.Id).With("sender_name", from?.Name))
+        await using (var r = await resolve.ExecuteReaderAsync(ct))
+            while (await r.ReadAsync(ct))
+            {
+                var (id, name) = (r.Guid(0), r.GetString(1));
+                if (recipient is null && to.Matches(id, name)) recipient = (id, name);
+                if (sender is null && from is not null && from.Matches(id, name)) sender = (id, name);
+            }
+        // Unresolved or self-addressed: the full path explains what is wrong (the transaction rolls back unused).
+        if (recipient is not { } rcpt || (from is not null && sender is null) || sender?.Id == rcpt.Id) return null;
+
+        var by = sender is { } a ? Actor.ForAgent(a.Id, a.Name) : actor.Type == ActorType.Human && request.SenderName is { } n ? Actor.Human(n) : actor;
+        var now = clock.GetUtcNow().UtcDateTime;
+        long messageId, requestId;
+        await using (var insert = db.Command(InsertMessageSql)
+            .With("team", teamId).With("sender", sender?.Id).With("sender_name", by.Name)
+            .With("recipient", rcpt.Id).With("body", request.Body).With("now", now))
+            messageId = Convert.ToInt64(await insert.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
+        // The dispatch request commits with its message (DispatchRequests.Enqueue's rule), never on its own.
+        await using (var enqueue = db.Command(InsertRequestSql)
+            .With("agent", rcpt.Id).With("team", teamId).With("reason", DispatchReason.Message)
+            .With("ref", messageId.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .With("state", DispatchState.Pending).With("now", now))
+            requestId = Convert.ToInt64(await enqueue.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
+        await tx.CommitAsync(ct);
+
+        // After the commit, in the order the EF path publishes them: the message, then the request that rings
+        // the dispatcher's doorbell.
+        var changes = db.Changes();
+        changes.PublishRaw("message", messageId.ToString(System.Globalization.CultureInfo.InvariantCulture), teamId, "added");
+        changes.PublishRaw("dispatch_request", requestId.ToString(System.Globalization.CultureInfo.InvariantCulture), teamId, "added");
+        return new MessageDto(messageId, teamId, sender?.Id, by.Name, rcpt.Id, rcpt.Name, null, request.Body, now, null);
+    }
+}
