@@ -69,18 +69,27 @@ public sealed class ProductPaths : IAsyncDisposable
         for (var i = 0; i < n; i++)
         {
             using var sub = _feed.Subscribe();
+            var sent = DateTime.UtcNow;
             var sw = Stopwatch.StartNew();
             await SendAsync(HttpMethod.Post, $"/api/v1/teams/{_team}/messages", $$"""{"recipient_id": "{{_x}}", "body": "ping {{i}}"}""");
             answer.Add(sw.Elapsed.TotalMilliseconds);
-            var committed = await NextEventAsync(sub, "message", "added");
-            var turn = await NextEventAsync(sub, "turn", "added");
-            total.Add(sw.Elapsed.TotalMilliseconds);
+            // In either order: the dispatcher may already be awake (the last turn's end rang it) and claim the
+            // request between the message's commit and the publishing of its event.
+            var (committed, turn) = await BothAsync(sub, ("message", "added"), ("turn", "added"));
+            total.Add(Claimed(sent, turn));
             // Both stamped by the server's commit hook, on one clock.
             gap.Add((turn.At - committed.At).TotalMilliseconds);
             await NextAsync(sub, "turn", "modified", turn.Id);
         }
         return (total, answer, gap);
     }
+
+    /// <summary>
+    /// When the turn was claimed: its commit, as stamped by the server's commit hook, from the moment the request
+    /// was sent (one clock: this process). Not when this loop got round to reading the event: on two cores the
+    /// turn's own start (its process launch) competes with the reader, and that wait is the bench's, not the claim's.
+    /// </summary>
+    private static double Claimed(DateTime sent, ChangeEvent turn) => (turn.At - sent).TotalMilliseconds;
 
     /// <summary>The HTTP floor of this server: GET /health over the same client (no store access).</summary>
     public async Task<List<double>> HealthAsync(int n)
@@ -106,11 +115,11 @@ public sealed class ProductPaths : IAsyncDisposable
             var first = await NextAsync(sub, "turn", "added");
             await NextAsync(sub, "turn", "modified", first);
             await CreateTaskAsync($"downstream {i}", _y, a);
-            var sw = Stopwatch.StartNew();
+            var sent = DateTime.UtcNow;
             await SendAsync(HttpMethod.Post, $"/api/v1/tasks/{a}/status", """{"status": "done"}""");
-            var dependent = await NextAsync(sub, "turn", "added");
-            results.Add(sw.Elapsed.TotalMilliseconds);
-            await NextAsync(sub, "turn", "modified", dependent);
+            var dependent = await NextEventAsync(sub, "turn", "added");
+            results.Add(Claimed(sent, dependent));
+            await NextAsync(sub, "turn", "modified", dependent.Id);
         }
         return results;
     }
@@ -150,6 +159,19 @@ public sealed class ProductPaths : IAsyncDisposable
 
     private static async Task<string> NextAsync(ChangeFeed.Subscription sub, string kind, string op, string? id = null) =>
         (await NextEventAsync(sub, kind, op, id)).Id;
+
+    private static async Task<(ChangeEvent First, ChangeEvent Second)> BothAsync(ChangeFeed.Subscription sub, (string Kind, string Op) first, (string Kind, string Op) second)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        ChangeEvent? a = null, b = null;
+        while (a is null || b is null)
+        {
+            var e = await sub.Reader.ReadAsync(cts.Token);
+            if (a is null && e.Kind == first.Kind && e.Op == first.Op) a = e;
+            else if (b is null && e.Kind == second.Kind && e.Op == second.Op) b = e;
+        }
+        return (a, b);
+    }
 
     private static async Task<ChangeEvent> NextEventAsync(ChangeFeed.Subscription sub, string kind, string op, string? id = null)
     {

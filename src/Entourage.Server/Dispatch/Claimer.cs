@@ -53,6 +53,13 @@ public sealed partial class Claimer(
     public async Task<List<ClaimCandidate>> CandidatesAsync(ClaimingNode who, int max, CancellationToken ct)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
+        return await CandidatesAsync(db, who, max, ct);
+    }
+
+    /// <inheritdoc cref="CandidatesAsync(int, CancellationToken)"/>
+    /// <remarks>On the caller's context: a dispatcher pass runs its query and its claims on one context and connection.</remarks>
+    public async Task<List<ClaimCandidate>> CandidatesAsync(AppDbContext db, ClaimingNode who, int max, CancellationToken ct)
+    {
         var unpinnedOnly = who.Labels.Count == 0;
         var rows = await ClaimQueries.CandidatesAsync(db, unpinnedOnly, max, ct);
         // A labelled node also sees pinned agents: only those whose labels it has all of.
@@ -71,6 +78,14 @@ public sealed partial class Claimer(
     public async Task<(ClaimOutcome Outcome, ClaimedTurn? Turn)> TryClaimAsync(ClaimingNode who, ClaimCandidate c, CancellationToken ct)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
+        return await TryClaimAsync(db, who, c, ct);
+    }
+
+    /// <inheritdoc cref="TryClaimAsync(ClaimCandidate, CancellationToken)"/>
+    /// <remarks>On the caller's context, which may have run earlier claims: whatever they left tracked is dropped first.</remarks>
+    public async Task<(ClaimOutcome Outcome, ClaimedTurn? Turn)> TryClaimAsync(AppDbContext db, ClaimingNode who, ClaimCandidate c, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         // The team's DAG lock (PostgreSQL): serialises this claim with the team's other claims and task
         // transitions on every node, so two nodes cannot both take the team's last concurrency slot.

@@ -34,7 +34,10 @@ public sealed partial class Dispatcher(
         var free = o.MaxConcurrentAgents - local.Count;
         if (free <= 0) return false;
         var max = free + 64;
-        var candidates = await claimer.CandidatesAsync(max, ct);
+        // One pooled context and connection for the pass: its candidates query and every claim it makes.
+        await using var db = await factory.CreateDbContextAsync(ct);
+        await db.Database.OpenConnectionAsync(ct);
+        var candidates = await claimer.CandidatesAsync(db, claimer.Self, max, ct);
         var started = 0;
         var blockedTeams = new HashSet<Guid>();
         foreach (var c in candidates)
@@ -44,7 +47,7 @@ public sealed partial class Dispatcher(
             // An agent whose CLI is not installed here shows offline; its work waits (pending) rather than
             // burning attempts on launches that cannot succeed.
             if (!adapters.Check(c.Adapter, AgentViews.ParseConfig(c.ConfigJson)).Available) continue;
-            var (outcome, claimed) = await claimer.TryClaimAsync(c, ct);
+            var (outcome, claimed) = await claimer.TryClaimAsync(db, claimer.Self, c, ct);
             switch (outcome)
             {
                 case ClaimOutcome.Claimed:
