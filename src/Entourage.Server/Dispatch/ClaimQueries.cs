@@ -47,7 +47,7 @@ internal static class ClaimQueries
          WHERE t.id = @team
         """;
 
-    private const string ClaimColumns = "id, agent_id, team_id, reason, ref, task_id, state, priority, attempts, owner, lease_until, turn_id, last_error, created_at, updated_at";
+    public const string ClaimColumns = "id, agent_id, team_id, reason, ref, task_id, state, priority, attempts, owner, lease_until, turn_id, last_error, created_at, updated_at";
 
     // PostgreSQL: rows another node holds are skipped. SQLite: BEGIN IMMEDIATE already made this the only writer.
     private const string ClaimPostgresSql = $"""
@@ -120,28 +120,31 @@ internal static class ClaimQueries
         await using var r = await cmd.ExecuteReaderAsync(ct);
         var list = new List<DispatchRequest>();
         while (await r.ReadAsync(ct))
-            list.Add(new DispatchRequest
-            {
-                Id = r.GetInt64(0),
-                AgentId = r.Guid(1),
-                TeamId = r.Guid(2),
-                Reason = EnumNames.Parse<DispatchReason>(r.GetString(3)),
-                Ref = r.NullableString(4),
-                TaskId = r.NullableLong(5),
-                State = EnumNames.Parse<DispatchState>(r.GetString(6)),
-                Priority = r.GetInt32(7),
-                Attempts = r.GetInt32(8),
-                Owner = r.NullableString(9),
-                LeaseUntil = r.NullableUtc(10),
-                TurnId = r.NullableGuid(11),
-                LastError = r.NullableString(12),
-                CreatedAt = r.Utc(13),
-                UpdatedAt = r.Utc(14),
-            });
+            list.Add(ReadRequest(r));
         // RETURNING gives no order; the prompt lists the agent's new work oldest first.
         list.Sort((a, b) => a.Id.CompareTo(b.Id));
         return list;
     }
+
+    /// <summary>A dispatch request from the first 15 columns of a row, in <see cref="ClaimColumns"/> order.</summary>
+    public static DispatchRequest ReadRequest(System.Data.Common.DbDataReader r) => new()
+    {
+        Id = r.GetInt64(0),
+        AgentId = r.Guid(1),
+        TeamId = r.Guid(2),
+        Reason = EnumNames.Parse<DispatchReason>(r.GetString(3)),
+        Ref = r.NullableString(4),
+        TaskId = r.NullableLong(5),
+        State = EnumNames.Parse<DispatchState>(r.GetString(6)),
+        Priority = r.GetInt32(7),
+        Attempts = r.GetInt32(8),
+        Owner = r.NullableString(9),
+        LeaseUntil = r.NullableUtc(10),
+        TurnId = r.NullableGuid(11),
+        LastError = r.NullableString(12),
+        CreatedAt = r.Utc(13),
+        UpdatedAt = r.Utc(14),
+    };
 
     /// <summary>The running turn's row. The unique partial index rejects a second running turn of the agent.</summary>
     public static async Task InsertTurnAsync(AppDbContext db, Turn turn, CancellationToken ct)

@@ -86,6 +86,22 @@ public sealed partial class Claimer(
     public async Task<(ClaimOutcome Outcome, ClaimedTurn? Turn)> TryClaimAsync(AppDbContext db, ClaimingNode who, ClaimCandidate c, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
+        if (db.IsPostgres && options.Value.GlobalMaxConcurrentAgents is null)
+        {
+            try
+            {
+                if (await QuickClaim.TryAsync(db, who.Id, c, options.Value.Lease, clock.GetUtcNow().UtcDateTime, ct) is { } quick)
+                {
+                    db.Changes().PublishRaw("turn", quick.Turn.Id.ToString(), quick.Turn.TeamId, "added");
+                    return (ClaimOutcome.Claimed, quick);
+                }
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                LogLostRace(logger, c.AgentId);
+                return (ClaimOutcome.AgentBusy, null);
+            }
+        }
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         // The team's DAG lock (PostgreSQL): serialises this claim with the team's other claims and task
         // transitions on every node, so two nodes cannot both take the team's last concurrency slot.

@@ -1,6 +1,9 @@
 using System.Net;
 using Entourage.Client.Contracts;
+using Entourage.Server.Storage;
 using Entourage.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Entourage.Tests.Features;
 
@@ -41,6 +44,46 @@ public abstract class MessagesContract(Store store) : IAsyncLifetime
         (await _s.PostAsync($"/api/v1/agents/{t.Backend}/inbox/read", "{}")).Json["marked"]!.GetValue<int>().ShouldBe(2);
         (await _s.GetAsync($"/api/v1/agents/{t.Backend}/inbox")).Json["unread_count"]!.GetValue<int>().ShouldBe(0);
         (await _s.GetAsync($"/api/v1/teams/{t.Id}/messages?task_id={task}")).Json.AsArray().Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task A_message_by_the_quick_path_reads_back_like_one_by_the_full_path()
+    {
+        // The common message is three hand-written statements (QuickSend); one linked to a task takes the EF
+        // path. Both must leave rows EF reads back the same way, and publish the same change events.
+        var t = await _s.TeamAsync();
+        var task = await _s.TaskAsync(t.Id, """{"title": "API"}""");
+        var feed = _s.Services.GetRequiredService<ChangeFeed>();
+        using var sub = feed.Subscribe();
+        var quick = (await _s.PostAsync($"/api/v1/teams/{t.Id}/messages", $$"""{"sender_id": "eng-frontend", "recipient_id": "{{t.Backend}}", "body": "quick ✓"}""")).ShouldBe(HttpStatusCode.Created).Json;
+        var full = (await _s.PostAsync($"/api/v1/teams/{t.Id}/messages", $$"""{"sender_id": "eng-frontend", "recipient_id": "{{t.Backend}}", "body": "full", "task_id": {{task}}}""")).ShouldBe(HttpStatusCode.Created).Json;
+
+        var rows = await _s.WithDbAsync(db => db.Messages.AsNoTracking().OrderBy(m => m.Id).ToListAsync());
+        rows.Count.ShouldBe(2);
+        foreach (var (row, answer) in rows.Zip([quick, full]))
+        {
+            row.Id.ShouldBe(answer["id"]!.GetValue<long>());
+            row.SenderId.ShouldBe(t.Frontend);
+            row.SenderName.ShouldBe("eng-frontend");
+            row.RecipientId.ShouldBe(t.Backend);
+            row.CreatedAt.Kind.ShouldBe(DateTimeKind.Utc);
+            // PostgreSQL keeps microseconds; the answer has the clock's full precision.
+            (row.CreatedAt - answer["created_at"]!.GetValue<DateTime>().ToUniversalTime()).Duration().ShouldBeLessThan(TimeSpan.FromMilliseconds(1));
+            answer["recipient_name"].Str().ShouldBe("eng-backend");
+            answer["sender_name"].Str().ShouldBe("eng-frontend");
+        }
+        rows[0].Body.ShouldBe("quick ✓");
+        // Found by EF's own translation of Guid and time comparisons (SQLite stores both as text).
+        (await _s.WithDbAsync(db => db.Messages.CountAsync(m => m.RecipientId == t.Backend && m.SenderId == t.Frontend && m.CreatedAt <= rows[1].CreatedAt))).ShouldBe(2);
+        var requests = await _s.WithDbAsync(db => db.DispatchRequests.AsNoTracking().Where(r => r.Reason == DispatchReason.Message).OrderBy(r => r.Id).ToListAsync());
+        requests.Select(r => (r.AgentId, r.TeamId, r.State, r.Ref, r.Attempts, r.Priority)).ShouldBe(
+            rows.Select(m => (t.Backend, t.Id, DispatchState.Pending, (string?)m.Id.ToString(), 0, 0)).ToList());
+        requests[0].CreatedAt.ShouldBe(rows[0].CreatedAt);
+
+        var seen = new List<(string, string, Guid?)>();
+        while (seen.Count < 4 && sub.Reader.TryRead(out var e))
+            if (e.Kind is "message" or "dispatch_request" && e.Op == "added") seen.Add((e.Kind, e.Op, e.TeamId));
+        seen.ShouldBe([("message", "added", t.Id), ("dispatch_request", "added", t.Id), ("message", "added", t.Id), ("dispatch_request", "added", t.Id)]);
     }
 
     [Fact]

@@ -34,6 +34,24 @@ internal static class QuickSend
         RETURNING id
         """;
 
+    // PostgreSQL: all three in one statement (one round trip, its own transaction). The message is inserted only
+    // if the recipient (and the sender, when one is named) resolve and differ; otherwise nothing is written and no
+    // row comes back. The display name of a person sender is the caller's (@by_name).
+    private const string PostgresSql = """
+        WITH rcpt AS (SELECT id, name FROM agents WHERE team_id = @team AND (id = @recipient_id OR name = @recipient_name) LIMIT 1),
+             snd AS (SELECT id, name FROM agents WHERE team_id = @team AND (id = @sender_id OR name = @sender_name) LIMIT 1),
+             ok AS (SELECT rcpt.id AS rid, rcpt.name AS rname, snd.id AS sid, snd.name AS sname
+                      FROM rcpt LEFT JOIN snd ON TRUE
+                     WHERE (@has_sender = FALSE OR snd.id IS NOT NULL) AND (snd.id IS NULL OR snd.id <> rcpt.id)),
+             m AS (INSERT INTO messages (team_id, sender_id, sender_name, recipient_id, task_id, body, created_at, read_at)
+                   SELECT @team, ok.sid, COALESCE(ok.sname, @by_name), ok.rid, NULL, @body, @now, NULL FROM ok
+                   RETURNING id, recipient_id),
+             d AS (INSERT INTO dispatch_requests (agent_id, team_id, reason, ref, task_id, state, priority, attempts, owner, lease_until, turn_id, last_error, created_at, updated_at)
+                   SELECT m.recipient_id, @team, 'message', m.id::text, NULL, 'pending', 0, 0, NULL, NULL, NULL, NULL, @now, @now FROM m
+                   RETURNING id)
+        SELECT m.id, d.id, ok.rid, ok.rname, ok.sid, ok.sname FROM m CROSS JOIN d CROSS JOIN ok
+        """;
+
     private sealed record Ref(Guid? Id, string? Name)
     {
         public static Ref Of(string text) => Guid.TryParse(text, out var g) ? new(g, null) : new(null, text);
@@ -49,6 +67,8 @@ internal static class QuickSend
         if (request.SenderId is not null && (string.IsNullOrWhiteSpace(request.SenderId) || request.SenderName is not null)) return null;
         var to = Ref.Of(request.RecipientId.Trim());
         var from = request.SenderId is { } s ? Ref.Of(s.Trim()) : null;
+
+        if (db.IsPostgres) return await SendOnPostgresAsync(db, teamId, request, to, from, actor, clock, ct);
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         (Guid Id, string Name)? recipient = null, sender = null;
@@ -79,12 +99,43 @@ internal static class QuickSend
             .With("state", DispatchState.Pending).With("now", now))
             requestId = Convert.ToInt64(await enqueue.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
         await tx.CommitAsync(ct);
+        Publish(db, teamId, messageId, requestId);
+        return new MessageDto(messageId, teamId, sender?.Id, by.Name, rcpt.Id, rcpt.Name, null, request.Body, now, null);
+    }
 
-        // After the commit, in the order the EF path publishes them: the message, then the request that rings
-        // the dispatcher's doorbell.
+    private static async Task<MessageDto?> SendOnPostgresAsync(AppDbContext db, Guid teamId, SendMessageRequest request, Ref to, Ref? from, Actor actor, TimeProvider clock, CancellationToken ct)
+    {
+        var personName = actor.Type == ActorType.Human && request.SenderName is { } n ? Actor.Human(n).Name : actor.Name;
+        var now = clock.GetUtcNow().UtcDateTime;
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var cmd = db.Command(PostgresSql)
+                .With("team", teamId).With("recipient_id", to.Id).With("recipient_name", to.Name)
+                .With("sender_id", from?.Id).With("sender_name", from?.Name).With("has_sender", from is not null)
+                .With("by_name", personName).With("body", request.Body).With("now", now);
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            if (!await r.ReadAsync(ct)) return null;
+            var (messageId, requestId) = (r.GetInt64(0), r.GetInt64(1));
+            var (recipientId, recipientName, senderId, senderName) = (r.Guid(2), r.GetString(3), r.NullableGuid(4), r.NullableString(5));
+            await r.DisposeAsync();
+            Publish(db, teamId, messageId, requestId);
+            return new MessageDto(messageId, teamId, senderId, senderName ?? personName, recipientId, recipientName, null, request.Body!, now, null);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    /// <summary>
+    /// After the commit, in the order the EF path publishes them: the message, then the request that rings the
+    /// dispatcher's doorbell.
+    /// </summary>
+    private static void Publish(AppDbContext db, Guid teamId, long messageId, long requestId)
+    {
         var changes = db.Changes();
         changes.PublishRaw("message", messageId.ToString(System.Globalization.CultureInfo.InvariantCulture), teamId, "added");
         changes.PublishRaw("dispatch_request", requestId.ToString(System.Globalization.CultureInfo.InvariantCulture), teamId, "added");
-        return new MessageDto(messageId, teamId, sender?.Id, by.Name, rcpt.Id, rcpt.Name, null, request.Body, now, null);
     }
 }
