@@ -27,10 +27,9 @@ public static class ChangeTaskStatus
 
     public static async Task<TaskDto> ExecuteAsync(AppDbContext db, long taskId, TaskState to, Actor actor, string? reason, TimeProvider clock, CancellationToken ct)
     {
-        TaskItem task;
-        await using (var tx = await TaskTransaction.BeginForTaskAsync(db, taskId, ct))
+        var (tx, task) = await TaskLoad.BeginForChangeAsync(db, taskId, ct);
+        await using (tx)
         {
-            task = await TaskLoad.ForUpdateAsync(db, taskId, ct);
             if (await ChangeAsync(db, task, to, actor, reason, clock.GetUtcNow().UtcDateTime, ct))
             {
                 // The change and its effects in one batch of plain statements (see TaskWrites), published once committed.

@@ -1,14 +1,17 @@
+using System.Data.Common;
 using Entourage.Server.Hosting;
 using Entourage.Server.Storage;
 using Entourage.Server.Storage.Entities;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Entourage.Server.Features.Tasks;
 
 /// <summary>Loading a task for a change: team first (to take the team's lock), then the row inside the transaction.</summary>
 internal static class TaskLoad
 {
-    /// <summary>The task row, tracked; compiled, since every status change and most task endpoints start with it.</summary>
+    /// <summary>The task row, tracked; compiled, since most task endpoints start with it.</summary>
     public static readonly PerModel<Func<AppDbContext, long, CancellationToken, Task<TaskItem?>>> Row = new(() =>
         EF.CompileAsyncQuery((AppDbContext db, long taskId, CancellationToken ct) => db.Tasks.FirstOrDefault(t => t.Id == taskId)));
 
@@ -27,5 +30,82 @@ internal static class TaskLoad
         if (tracked is null) return await TaskViews.FindAsync(db, taskId, ct);
         await db.Entry(tracked).ReloadAsync(ct);
         return tracked;
+    }
+
+    /// <summary>
+    /// Begins the transaction of a change of one task and reads the task in it, tracked, in one round trip: on
+    /// PostgreSQL one batch takes the team's lock (<see cref="TaskTransaction.LockKeySql"/>) and then reads the row
+    /// under it (each statement of a batch sees what committed before it started). That was three round trips (the
+    /// team, the lock, the row), ~1 ms each on a loaded box, on every status change. The row is read with a plain
+    /// command and attached, as EF's tracking query would leave it (<see cref="Materialize"/>). 404 when the task does
+    /// not exist. A context already tracking the task takes the general path, which reloads it.
+    /// </summary>
+    public static async Task<(IDbContextTransaction Tx, TaskItem Task)> BeginForChangeAsync(AppDbContext db, long taskId, CancellationToken ct)
+    {
+        var tracked = db.Tasks.Local.Any(t => t.Id == taskId);
+        var tx = tracked ? await TaskTransaction.BeginForTaskAsync(db, taskId, ct) : await db.Database.BeginTransactionAsync(ct);
+        try
+        {
+            var task = tracked ? await ForUpdateAsync(db, taskId, ct) : await ReadAttachedAsync(db, taskId, ct) ?? throw ApiProblem.NotFound("task", taskId);
+            return (tx, task);
+        }
+        catch
+        {
+            await tx.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task<TaskItem?> ReadAttachedAsync(AppDbContext db, long taskId, CancellationToken ct)
+    {
+        var type = db.Model.FindEntityType(typeof(TaskItem))!;
+        var properties = type.GetProperties().ToList();
+        var select = $"SELECT {string.Join(", ", properties.Select(p => p.GetColumnName()))} FROM {type.GetTableName()} WHERE id = @id";
+        var sql = db.IsPostgres
+            ? $"SELECT pg_advisory_xact_lock({TaskTransaction.LockKeySql("t.team_id")}) FROM tasks t WHERE t.id = @id;\n{select}"
+            : select;
+        await using var cmd = TaskSql.Command(db, sql).With("id", taskId);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        if (db.IsPostgres)
+        {
+            // The lock's row (none when the task does not exist); its value is void.
+            while (await reader.ReadAsync(ct)) { }
+            if (!await reader.NextResultAsync(ct)) throw new InvalidOperationException("The task read of the lock batch returned no result.");
+        }
+        if (!await reader.ReadAsync(ct)) return null;
+        var task = Materialize(reader, properties);
+        db.Tasks.Attach(task);
+        return task;
+    }
+
+    /// <summary>
+    /// A row as EF materializes it: each column read as its provider type and converted by the property's own
+    /// mapping (snake_case enums, UTC date-times), so a property added to the model is read here too.
+    /// </summary>
+    private static TaskItem Materialize(DbDataReader reader, List<IProperty> properties)
+    {
+        var task = new TaskItem { Title = "" };
+        for (var i = 0; i < properties.Count; i++)
+        {
+            var p = properties[i];
+            if (reader.IsDBNull(i))
+            {
+                p.PropertyInfo!.SetValue(task, null);
+                continue;
+            }
+            var mapping = p.GetRelationalTypeMapping();
+            var stored = mapping.Converter?.ProviderClrType ?? p.ClrType;
+            stored = Nullable.GetUnderlyingType(stored) ?? stored;
+            object value = stored == typeof(long) ? reader.GetInt64(i)
+                : stored == typeof(int) ? reader.GetInt32(i)
+                : stored == typeof(string) ? reader.GetString(i)
+                : stored == typeof(Guid) ? reader.GetGuid(i)
+                : stored == typeof(DateTime) ? reader.GetDateTime(i)
+                : stored == typeof(bool) ? reader.GetBoolean(i)
+                : stored == typeof(double) ? reader.GetDouble(i)
+                : throw new NotSupportedException($"Task column {p.GetColumnName()} has a type ({stored}) TaskLoad does not read yet.");
+            p.PropertyInfo!.SetValue(task, mapping.Converter is { } c ? c.ConvertFromProvider(value) : value);
+        }
+        return task;
     }
 }
