@@ -146,6 +146,22 @@ internal static class ClaimQueries
         UpdatedAt = r.Utc(14),
     };
 
+    /// <summary>The row of a turn a claim starts (what <see cref="InsertTurnAsync"/> writes).</summary>
+    public static Turn RunningTurn(Guid id, ClaimCandidate c, long? taskId, string node, int attempt, DateTime now, DateTime lease, string tokenHash) => new()
+    {
+        Id = id,
+        AgentId = c.AgentId,
+        TeamId = c.TeamId,
+        TaskId = taskId,
+        State = TurnState.Running,
+        Node = node,
+        Attempt = attempt,
+        StartedAt = now,
+        HeartbeatAt = now,
+        LeaseUntil = lease,
+        TokenHash = tokenHash,
+    };
+
     /// <summary>The running turn's row. The unique partial index rejects a second running turn of the agent.</summary>
     public static async Task InsertTurnAsync(AppDbContext db, Turn turn, CancellationToken ct)
     {

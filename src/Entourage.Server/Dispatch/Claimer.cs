@@ -131,28 +131,17 @@ public sealed partial class Claimer(
         var taskId = PickTask(requests, gate.CurrentTask);
         requests = await ReleaseOtherReadyTasksAsync(db, c.AgentId, taskId, requests, ct);
         var (token, hash, _) = TurnTokens.Mint();
-        var turn = new Turn
-        {
-            Id = turnId,
-            AgentId = c.AgentId,
-            TeamId = c.TeamId,
-            TaskId = taskId,
-            State = TurnState.Running,
-            Node = who.Id,
-            Attempt = requests.Max(r => r.Attempts) + 1,
-            StartedAt = now,
-            HeartbeatAt = now,
-            LeaseUntil = lease,
-            TokenHash = hash,
-        };
+        var turn = ClaimQueries.RunningTurn(turnId, c, taskId, who.Id, requests.Max(r => r.Attempts) + 1, now, lease, hash);
+        List<TaskWrites.Change>? taskChanges = null;
         try
         {
-            // The turn row is written by hand (ClaimQueries); the task's move and timeline entries through EF.
+            // The turn row is written by hand (ClaimQueries), the task's move and timeline entries as one batch
+            // (TaskWrites, with the task's version check), both published below after the commit.
             await ClaimQueries.InsertTurnAsync(db, turn, ct);
             if (taskId is { } tid)
             {
                 await TaskHooks.OnTurnStartedAsync(db, tid, turn, requests, now, ct);
-                await db.SaveChangesAsync(ct);
+                taskChanges = await TaskWrites.SaveAsync(db, ct);
             }
             await tx.CommitAsync(ct);
         }
@@ -170,6 +159,7 @@ public sealed partial class Claimer(
             return (ClaimOutcome.AgentBusy, null);
         }
         db.Changes().PublishRaw("turn", turn.Id.ToString(), turn.TeamId, "added");
+        TaskWrites.Publish(db, taskChanges);
         return (ClaimOutcome.Claimed, new ClaimedTurn(turn, requests, token));
     }
 

@@ -73,20 +73,7 @@ internal static class QuickClaim
         if (requests.Count == 0) return null;
         // RETURNING gives no order; the prompt lists the agent's new work oldest first.
         requests.Sort((a, b) => a.Id.CompareTo(b.Id));
-        var turn = new Turn
-        {
-            Id = turnId,
-            AgentId = c.AgentId,
-            TeamId = c.TeamId,
-            TaskId = null,
-            State = TurnState.Running,
-            Node = nodeId,
-            Attempt = attempt,
-            StartedAt = now,
-            HeartbeatAt = now,
-            LeaseUntil = lease,
-            TokenHash = hash,
-        };
+        var turn = ClaimQueries.RunningTurn(turnId, c, null, nodeId, attempt, now, lease, hash);
         return new ClaimedTurn(turn, requests, token);
     }
 }
