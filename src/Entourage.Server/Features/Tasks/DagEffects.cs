@@ -123,7 +123,7 @@ public static class DagEffects
     private static Task<(List<Dependent> Dependents, bool OpenWaits)> SettledReadsAsync(AppDbContext db, TaskItem task, DateTime now, CancellationToken ct) =>
         TaskSql.OnOpenConnectionAsync(db, async () =>
         {
-            await using var cmd = TaskSql.Command(db, """
+            await using var cmd = db.Command("""
                 UPDATE dispatch_requests SET state = @retired, updated_at = @now WHERE task_id = @task AND reason = @ready AND state = @pending;
                 SELECT t.id, t.team_id, t.assignee_id,
                     EXISTS (SELECT 1 FROM task_dependencies d2 JOIN tasks x ON x.id = d2.depends_on_id

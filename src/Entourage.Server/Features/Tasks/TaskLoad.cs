@@ -64,7 +64,7 @@ internal static class TaskLoad
         var sql = db.IsPostgres
             ? $"SELECT pg_advisory_xact_lock({TaskTransaction.LockKeySql("t.team_id")}) FROM tasks t WHERE t.id = @id;\n{select}"
             : select;
-        await using var cmd = TaskSql.Command(db, sql).With("id", taskId);
+        await using var cmd = db.Command(sql).With("id", taskId);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         if (db.IsPostgres)
         {

@@ -8,32 +8,14 @@ using Microsoft.EntityFrameworkCore.Storage;
 namespace Entourage.Server.Features.Tasks;
 
 /// <summary>
-/// Plain ADO.NET commands on the context's own connection and transaction, for the simple statements on the path
-/// from "task done" to the next turn: there EF's per-statement overhead (expression handling, command building,
-/// interceptors), not the store, was most of the time (~0.5–1 ms a query on a loaded 2-core box against ~0.05 ms
-/// for a command). Values are written the way EF stores them: on SQLite a Guid is upper-case TEXT, a DateTime is
-/// TEXT "yyyy-MM-dd HH:mm:ss.FFFFFFF" and an enum its snake_case name. These writes bypass
-/// <see cref="ChangeInterceptor"/>: a caller whose statement changes rows others listen for publishes them itself.
+/// The task path's plain commands (<see cref="RawCommands"/>, on the context's own connection and transaction):
+/// there EF's per-statement overhead, not the store, was most of the time. Values written the way EF stores them
+/// (on SQLite a Guid is upper-case TEXT, a DateTime TEXT "yyyy-MM-dd HH:mm:ss.FFFFFFF"), and a read run with the
+/// connection open. These writes bypass <see cref="ChangeInterceptor"/>: a caller whose statement changes rows
+/// others listen for publishes them itself.
 /// </summary>
 internal static class TaskSql
 {
-    public static DbCommand Command(AppDbContext db, string sql)
-    {
-        var cmd = db.Database.GetDbConnection().CreateCommand();
-        cmd.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-        cmd.CommandText = sql;
-        return cmd;
-    }
-
-    public static DbCommand With(this DbCommand cmd, string name, object? value)
-    {
-        var p = cmd.CreateParameter();
-        p.ParameterName = name;
-        p.Value = value ?? DBNull.Value;
-        cmd.Parameters.Add(p);
-        return cmd;
-    }
-
     public static object Id(AppDbContext db, Guid id) => db.IsPostgres ? id : id.ToString().ToUpperInvariant();
 
     public static object Time(AppDbContext db, DateTime utc) =>

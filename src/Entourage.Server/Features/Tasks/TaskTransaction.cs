@@ -43,7 +43,7 @@ public static class TaskTransaction
         if (!db.IsPostgres) return tx;
         try
         {
-            await using var cmd = TaskSql.Command(db, $"SELECT t.team_id, pg_advisory_xact_lock({LockKeySql("t.team_id")}) FROM tasks t WHERE t.id = @id")
+            await using var cmd = db.Command($"SELECT t.team_id, pg_advisory_xact_lock({LockKeySql("t.team_id")}) FROM tasks t WHERE t.id = @id")
                 .With("id", taskId);
             _ = await cmd.ExecuteScalarAsync(ct) as Guid? ?? throw ApiProblem.NotFound("task", taskId);
             return tx;
@@ -57,7 +57,7 @@ public static class TaskTransaction
 
     private static async Task LockAsync(AppDbContext db, Guid teamId, CancellationToken ct)
     {
-        await using var cmd = TaskSql.Command(db, "SELECT pg_advisory_xact_lock(@key)").With("key", LockKey(teamId));
+        await using var cmd = db.Command("SELECT pg_advisory_xact_lock(@key)").With("key", LockKey(teamId));
         await cmd.ExecuteNonQueryAsync(ct);
     }
 

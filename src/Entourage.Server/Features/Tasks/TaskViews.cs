@@ -51,7 +51,7 @@ public static class TaskViews
                 UNION ALL SELECT 1, d.task_id, NULL, NULL FROM task_dependencies d WHERE d.depends_on_id = @id
                 """;
             if (task.AssigneeId is not null) sql += "\nUNION ALL SELECT 2, 0, NULL, a.name FROM agents a WHERE a.id = @assignee";
-            await using var cmd = TaskSql.Command(db, sql).With("id", task.Id);
+            await using var cmd = db.Command(sql).With("id", task.Id);
             if (task.AssigneeId is { } assignee) cmd.With("assignee", TaskSql.Id(db, assignee));
             var deps = new List<Dep>();
             var dependents = new List<long>();

@@ -34,7 +34,7 @@ internal static class TaskWrites
             return null;
         }
 
-        await using var cmd = TaskSql.Command(db, "");
+        await using var cmd = db.Command("");
         var sql = new StringBuilder();
         foreach (var entry in entries)
         {
@@ -71,15 +71,11 @@ internal static class TaskWrites
         return changes;
     }
 
-    /// <summary>The interceptor that publishes EF saves; raw writes publish through it by hand.</summary>
-    public static ChangeInterceptor? InterceptorOf(AppDbContext db) =>
-        db.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.Interceptors?.OfType<ChangeInterceptor>().FirstOrDefault();
-
     public static void Publish(AppDbContext db, List<Change>? changes)
     {
         if (changes is not { Count: > 0 }) return;
-        var interceptor = InterceptorOf(db);
-        foreach (var c in changes) interceptor?.PublishRaw(c.Kind, c.Id, c.TeamId, c.Op);
+        var interceptor = db.Changes();
+        foreach (var c in changes) interceptor.PublishRaw(c.Kind, c.Id, c.TeamId, c.Op);
     }
 
     /// <summary>Only what a status change writes, each with a single store-generated long key.</summary>
