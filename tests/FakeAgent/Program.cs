@@ -15,6 +15,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
+var parentAtStart = ParentPid();
 var scriptPath = args.Length >= 2 && args[0] == "--script" ? args[1] : Environment.GetEnvironmentVariable("FAKE_AGENT_SCRIPT");
 var script = scriptPath is null ? new JsonObject() : JsonNode.Parse(File.ReadAllText(scriptPath))!.AsObject();
 var prompt = Console.IsInputRedirected ? await Console.In.ReadToEndAsync() : "";
@@ -104,14 +105,19 @@ foreach (var step in steps.OfType<JsonObject>())
         case "hang":
             Console.WriteLine("hanging");
             Console.Out.Flush();
-            await Task.Delay(Timeout.Infinite);
-            break;
+            while (!Abandoned()) await Task.Delay(500);
+            return 3; // not even an end record: its folder is gone with the test
+
         case "touch":
             File.WriteAllText(Fill(step["path"]!.GetValue<string>()), vars["turn_id"]);
             break;
         case "wait_file":
             var path = Fill(step["path"]!.GetValue<string>());
-            while (!File.Exists(path)) await Task.Delay(20);
+            for (var polls = 0; !File.Exists(path); polls++)
+            {
+                if (polls % 25 == 24 && Abandoned()) return 3;
+                await Task.Delay(20);
+            }
             break;
         case "exit":
             exitCode = step["code"]?.GetValue<int>() ?? 0;
@@ -127,3 +133,15 @@ Record("end");
 if (!printedResult && exitCode == 0)
     Console.WriteLine(JsonSerializer.Serialize(new { type = "result", subtype = "success", is_error = false, session_id = "fake-session", total_cost_usd = 0.0, usage = new { input_tokens = 0, output_tokens = 0 } }));
 return exitCode;
+
+// A test that SIGKILLs its server leaves the server's agents behind, re-parented; once the test has also cleaned
+// up (its script file is gone) nothing will ever answer a hang or create an awaited file, so such an agent exits
+// instead of living on (and polling) for the rest of the test run.
+bool Abandoned() => ParentPid() != parentAtStart && (scriptPath is null || !File.Exists(scriptPath));
+
+static int ParentPid()
+{
+    // /proc/self/stat: "pid (comm) state ppid …"; comm may contain spaces, so read after the last ')'.
+    var stat = File.ReadAllText("/proc/self/stat");
+    return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+}

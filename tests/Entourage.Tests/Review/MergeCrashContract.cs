@@ -54,9 +54,10 @@ public abstract class MergeCrashContract(Store store) : IAsyncLifetime
         var org = (await GetAsync(http, "/api/v1/orgs")).AsArray()[0]!["id"]!.ToString();
         var team = (await PostAsync(http, $"/api/v1/orgs/{org}/teams",
             new JsonObject { ["name"] = "Platform", ["slug"] = "platform", ["repo_path"] = Repo }.ToJsonString()))["id"]!.ToString();
-        // The check signals that it runs, then blocks until the test ends (its server is killed meanwhile). After
+        // The check signals that it runs, then blocks until the test ends (its server is killed meanwhile; the gate,
+        // or the folder's removal, lets the orphaned shell go: the gate alone was deleted before it looked). After
         // the restart the pass file exists and the same command succeeds at once.
-        var check = $"if [ -f '{Pass}' ]; then exit 0; fi; touch '{Started}'; while [ ! -f '{Gate}' ]; do sleep 0.2; done; exit 1";
+        var check = $"if [ -f '{Pass}' ]; then exit 0; fi; touch '{Started}'; while [ ! -f '{Gate}' ] && [ -d '{_dir}' ]; do sleep 0.2; done; exit 1";
         await SendAsync(http, HttpMethod.Patch, $"/api/v1/settings/teams/{team}", new JsonObject { ["check_command"] = check }.ToJsonString());
 
         // An engineer whose turns do nothing: the dispatcher claims the task and makes its worktree; the test
