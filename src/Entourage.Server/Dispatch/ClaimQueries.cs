@@ -76,10 +76,8 @@ internal static class ClaimQueries
         """;
 
     /// <summary>Agents with pending requests and no running turn, oldest work first; see <see cref="Claimer.CandidatesAsync(int, CancellationToken)"/>.</summary>
-    public static async Task<List<CandidateRow>> CandidatesAsync(AppDbContext db, bool unpinnedOnly, int max, CancellationToken ct)
-    {
-        await db.Database.OpenConnectionAsync(ct);
-        try
+    public static Task<List<CandidateRow>> CandidatesAsync(AppDbContext db, bool unpinnedOnly, int max, CancellationToken ct) =>
+        db.OnOpenConnectionAsync(async () =>
         {
             await using var cmd = db.Command(CandidatesSql + (unpinnedOnly ? UnpinnedOnly : "") + CandidatesOrder).With("max", max);
             await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -87,12 +85,7 @@ internal static class ClaimQueries
             while (await r.ReadAsync(ct))
                 rows.Add(new CandidateRow(r.Guid(0), r.Guid(1), r.GetString(2), r.GetString(3), r.NullableString(4), r.NullableString(5)));
             return rows;
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
-    }
+        }, ct);
 
     /// <summary>The team's limits, its running turns and today's spend, whether the agent is busy, and its current task.</summary>
     public static async Task<Gate?> GateAsync(AppDbContext db, Guid teamId, Guid agentId, DateOnly today, CancellationToken ct)

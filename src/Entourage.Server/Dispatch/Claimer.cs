@@ -96,7 +96,7 @@ public sealed partial class Claimer(
                     return (ClaimOutcome.Claimed, quick);
                 }
             }
-            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+            catch (Exception ex) when (IsUniqueViolation(ex))
             {
                 LogLostRace(logger, c.AgentId);
                 return (ClaimOutcome.AgentBusy, null);

@@ -51,25 +51,20 @@ internal static class QuickClaim
         var turnId = Guid.CreateVersion7();
         var lease = now + leaseFor;
         var (token, hash, _) = TurnTokens.Mint();
-        var requests = new List<DispatchRequest>();
-        var attempt = 0;
-        await db.Database.OpenConnectionAsync(ct);
-        try
+        var (requests, attempt) = await db.OnOpenConnectionAsync(async () =>
         {
             await using var cmd = db.Command(Sql)
                 .With("node", nodeId).With("lease", lease).With("turn", turnId).With("now", now)
                 .With("agent", c.AgentId).With("team", c.TeamId).With("token_hash", hash);
             await using var r = await cmd.ExecuteReaderAsync(ct);
+            var (rows, attempt) = (new List<DispatchRequest>(), 0);
             while (await r.ReadAsync(ct))
             {
-                requests.Add(ClaimQueries.ReadRequest(r));
+                rows.Add(ClaimQueries.ReadRequest(r));
                 attempt = r.GetInt32(15);
             }
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
+            return (rows, attempt);
+        }, ct);
         if (requests.Count == 0) return null;
         // RETURNING gives no order; the prompt lists the agent's new work oldest first.
         requests.Sort((a, b) => a.Id.CompareTo(b.Id));

@@ -8,7 +8,10 @@ public static class EnumNames
 {
     private static readonly ConcurrentDictionary<Enum, string> ToText = new();
 
-    public static string ToSnake<T>(T value) where T : struct, Enum =>
+    public static string ToSnake<T>(T value) where T : struct, Enum => ToSnake((Enum)value);
+
+    /// <summary>The same, for an enum whose type is known only at run time (a raw command's parameter).</summary>
+    public static string ToSnake(Enum value) =>
         ToText.GetOrAdd(value, v => JsonNamingPolicy.SnakeCaseLower.ConvertName(v.ToString()));
 
     public static T Parse<T>(string text) where T : struct, Enum =>

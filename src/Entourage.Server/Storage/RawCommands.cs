@@ -46,7 +46,7 @@ internal static class RawCommands
         p.Value = cmd is SqliteCommand ? ForSqlite(value) : value switch
         {
             null => DBNull.Value,
-            Enum e => Snake(e),
+            Enum e => EnumNames.ToSnake(e),
             _ => value,
         };
         cmd.Parameters.Add(p);
@@ -56,7 +56,7 @@ internal static class RawCommands
     private static object ForSqlite(object? value) => value switch
     {
         null => DBNull.Value,
-        Enum e => Snake(e),
+        Enum e => EnumNames.ToSnake(e),
         Guid g => g.ToString().ToUpperInvariant(),
         DateTime t => t.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture),
         DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
@@ -64,7 +64,17 @@ internal static class RawCommands
         _ => value,
     };
 
-    private static string Snake(Enum e) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(e.ToString());
+    /// <summary>
+    /// Runs <paramref name="read"/> with the context's connection open: inside a transaction it already is; outside
+    /// one EF opens and closes it around each of its own queries, so a raw command opens it the same way.
+    /// </summary>
+    public static async Task<T> OnOpenConnectionAsync<T>(this AppDbContext db, Func<Task<T>> read, CancellationToken ct)
+    {
+        if (db.Database.GetDbConnection().State == System.Data.ConnectionState.Open) return await read();
+        await db.Database.OpenConnectionAsync(ct);
+        try { return await read(); }
+        finally { await db.Database.CloseConnectionAsync(); }
+    }
 
     public static Guid Guid(this DbDataReader r, int i) => r.GetFieldValue<Guid>(i);
 

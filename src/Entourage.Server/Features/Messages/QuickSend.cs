@@ -85,7 +85,7 @@ internal static class QuickSend
         // Unresolved or self-addressed: the full path explains what is wrong (the transaction rolls back unused).
         if (recipient is not { } rcpt || (from is not null && sender is null) || sender?.Id == rcpt.Id) return null;
 
-        var by = sender is { } a ? Actor.ForAgent(a.Id, a.Name) : actor.Type == ActorType.Human && request.SenderName is { } n ? Actor.Human(n) : actor;
+        var by = sender is { } a ? Actor.ForAgent(a.Id, a.Name) : SendMessage.PersonSender(actor, request);
         var now = clock.GetUtcNow().UtcDateTime;
         long messageId, requestId;
         await using (var insert = db.Command(InsertMessageSql)
@@ -105,27 +105,22 @@ internal static class QuickSend
 
     private static async Task<MessageDto?> SendOnPostgresAsync(AppDbContext db, Guid teamId, SendMessageRequest request, Ref to, Ref? from, Actor actor, TimeProvider clock, CancellationToken ct)
     {
-        var personName = actor.Type == ActorType.Human && request.SenderName is { } n ? Actor.Human(n).Name : actor.Name;
+        var personName = SendMessage.PersonSender(actor, request).Name;
         var now = clock.GetUtcNow().UtcDateTime;
-        await db.Database.OpenConnectionAsync(ct);
-        try
+        return await db.OnOpenConnectionAsync(async () =>
         {
             await using var cmd = db.Command(PostgresSql)
                 .With("team", teamId).With("recipient_id", to.Id).With("recipient_name", to.Name)
                 .With("sender_id", from?.Id).With("sender_name", from?.Name).With("has_sender", from is not null)
                 .With("by_name", personName).With("body", request.Body).With("now", now);
             await using var r = await cmd.ExecuteReaderAsync(ct);
-            if (!await r.ReadAsync(ct)) return null;
+            if (!await r.ReadAsync(ct)) return (MessageDto?)null;
             var (messageId, requestId) = (r.GetInt64(0), r.GetInt64(1));
             var (recipientId, recipientName, senderId, senderName) = (r.Guid(2), r.GetString(3), r.NullableGuid(4), r.NullableString(5));
             await r.DisposeAsync();
             Publish(db, teamId, messageId, requestId);
             return new MessageDto(messageId, teamId, senderId, senderName ?? personName, recipientId, recipientName, null, request.Body!, now, null);
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
+        }, ct);
     }
 
     /// <summary>

@@ -59,7 +59,7 @@ public static class SendMessage
         errors.ThrowIfAny();
 
         // A message that names its sender agent is that agent's act, even when a person sent it through REST.
-        var by = sender is not null ? Actor.ForAgent(sender) : actor.Type == ActorType.Human && request.SenderName is { } n ? Actor.Human(n) : actor;
+        var by = sender is not null ? Actor.ForAgent(sender) : PersonSender(actor, request);
         var now = clock.GetUtcNow().UtcDateTime;
         var message = new Message
         {
@@ -89,6 +89,10 @@ public static class SendMessage
         await tx.CommitAsync(ct);
         return ToDto(message, recipient.Name);
     }
+
+    /// <summary>Who sent a message that names no sender agent: the person it names (sender_name), else the caller.</summary>
+    public static Actor PersonSender(Actor actor, SendMessageRequest request) =>
+        actor.Type == ActorType.Human && request.SenderName is { } n ? Actor.Human(n) : actor;
 
     public static MessageDto ToDto(Message m, string recipientName) =>
         new(m.Id, m.TeamId, m.SenderId, m.SenderName ?? "human", m.RecipientId, recipientName, m.TaskId, m.Body, m.CreatedAt, m.ReadAt);

@@ -121,7 +121,7 @@ public static class DagEffects
     /// </list>
     /// </summary>
     private static Task<(List<Dependent> Dependents, bool OpenWaits)> SettledReadsAsync(AppDbContext db, TaskItem task, DateTime now, CancellationToken ct) =>
-        TaskSql.OnOpenConnectionAsync(db, async () =>
+        db.OnOpenConnectionAsync(async () =>
         {
             await using var cmd = db.Command("""
                 UPDATE dispatch_requests SET state = @retired, updated_at = @now WHERE task_id = @task AND reason = @ready AND state = @pending;
@@ -135,13 +135,13 @@ public static class DagEffects
                 SELECT EXISTS (SELECT 1 FROM task_waits w WHERE w.team_id = @team AND w.completed_at IS NULL);
                 """)
                 .With("retired", EnumNames.ToSnake(DispatchState.Done))
-                .With("now", TaskSql.Time(db, now))
+                .With("now", now)
                 .With("task", task.Id)
                 .With("ready", EnumNames.ToSnake(DispatchReason.TaskReady))
                 .With("pending", EnumNames.ToSnake(DispatchState.Pending))
                 .With("done", EnumNames.ToSnake(TaskState.Done))
                 .With("todo", EnumNames.ToSnake(TaskState.Todo))
-                .With("team", TaskSql.Id(db, task.TeamId));
+                .With("team", task.TeamId);
             var dependents = new List<Dependent>();
             await using var r = await cmd.ExecuteReaderAsync(ct);
             while (await r.ReadAsync(ct))

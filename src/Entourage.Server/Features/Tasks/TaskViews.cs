@@ -44,7 +44,7 @@ public static class TaskViews
     /// it caused, on the same two cores.
     /// </summary>
     private static Task<TaskDto> ToDtoAsync(AppDbContext db, TaskItem task, CancellationToken ct) =>
-        TaskSql.OnOpenConnectionAsync(db, async () =>
+        db.OnOpenConnectionAsync(async () =>
         {
             var sql = """
                 SELECT 0, d.depends_on_id, t.status, NULL FROM task_dependencies d JOIN tasks t ON t.id = d.depends_on_id WHERE d.task_id = @id
@@ -52,7 +52,7 @@ public static class TaskViews
                 """;
             if (task.AssigneeId is not null) sql += "\nUNION ALL SELECT 2, 0, NULL, a.name FROM agents a WHERE a.id = @assignee";
             await using var cmd = db.Command(sql).With("id", task.Id);
-            if (task.AssigneeId is { } assignee) cmd.With("assignee", TaskSql.Id(db, assignee));
+            if (task.AssigneeId is { } assignee) cmd.With("assignee", assignee);
             var deps = new List<Dep>();
             var dependents = new List<long>();
             string? name = null;
