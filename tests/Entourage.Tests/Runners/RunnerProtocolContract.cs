@@ -48,6 +48,17 @@ public abstract class RunnerProtocolContract(Store store) : IAsyncLifetime
         return (r.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
     }
 
+    /// <summary>A registered runner node (its client, which the caller disposes) and a ready task of a FakeAgent engineer.</summary>
+    private async Task<(HttpClient Runner, string Node, long Task)> RegisteredRunnerWithReadyTaskAsync()
+    {
+        var (_, token) = await MintAsync("box");
+        var runner = As(token);
+        var node = await RegisterAsync(runner);
+        var team = await CreateTeamAsync(_server);
+        var agent = await AddFakeAgentAsync(_server, team, "eng", Script());
+        return (runner, node, await AddReadyTaskAsync(_server, team, agent, "Add the endpoint"));
+    }
+
     private static async Task<string> RegisterAsync(HttpClient runner, string name = "box-1", string extra = "")
     {
         var (status, body) = await PostAsync(runner, "/api/v1/runner/register", $$"""{"name": "{{name}}", "capacity": 2, "version": "test"{{extra}}}""");
@@ -214,12 +225,8 @@ public abstract class RunnerProtocolContract(Store store) : IAsyncLifetime
     [Fact]
     public async Task A_claim_skips_agents_whose_executable_the_runner_lacks_and_a_cancelled_tasks_turn_is_told_to_stop()
     {
-        var (_, token) = await MintAsync("box");
-        using var runner = As(token);
-        var node = await RegisterAsync(runner);
-        var team = await CreateTeamAsync(_server);
-        var agent = await AddFakeAgentAsync(_server, team, "eng", Script());
-        var task = await AddReadyTaskAsync(_server, team, agent, "Add the endpoint");
+        var (runner, node, task) = await RegisteredRunnerWithReadyTaskAsync();
+        using var _ = runner;
         // The agent runs the dotnet host: a runner that says it lacks it is not given the turn.
         var lacking = new JsonObject { ["node_id"] = node, ["wait_seconds"] = 0, ["missing_executables"] = new JsonArray(DotnetHost) };
         (await PostAsync(runner, "/api/v1/runner/claim", lacking.ToJsonString())).Status.ShouldBe(HttpStatusCode.NoContent);
@@ -243,12 +250,8 @@ public abstract class RunnerProtocolContract(Store store) : IAsyncLifetime
     [Fact]
     public async Task Failed_turns_over_http_are_retried_then_fail_the_task_after_max_attempts_like_local_ones()
     {
-        var (_, token) = await MintAsync("box");
-        using var runner = As(token);
-        var node = await RegisterAsync(runner);
-        var team = await CreateTeamAsync(_server);
-        var agent = await AddFakeAgentAsync(_server, team, "eng", Script());
-        var task = await AddReadyTaskAsync(_server, team, agent, "Add the endpoint");
+        var (runner, node, task) = await RegisteredRunnerWithReadyTaskAsync();
+        using var _ = runner;
         for (var attempt = 1; attempt <= 2; attempt++)
         {
             var (status, a) = await PostAsync(runner, "/api/v1/runner/claim", $$"""{"node_id": "{{node}}"}""");
