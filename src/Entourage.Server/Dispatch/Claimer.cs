@@ -135,14 +135,10 @@ public sealed partial class Claimer(
         List<TaskWrites.Change>? taskChanges = null;
         try
         {
-            // The turn row is written by hand (ClaimQueries), the task's move and timeline entries as one batch
-            // (TaskWrites, with the task's version check), both published below after the commit.
+            // The turn row, the task's move and its timeline entries are written by hand (ClaimQueries, TaskHooks)
+            // and published below after the commit. The move re-checks its conditions in its own UPDATE.
             await ClaimQueries.InsertTurnAsync(db, turn, ct);
-            if (taskId is { } tid)
-            {
-                await TaskHooks.OnTurnStartedAsync(db, tid, turn, requests, now, ct);
-                taskChanges = await TaskWrites.SaveAsync(db, ct);
-            }
+            if (taskId is { } tid) taskChanges = await TaskHooks.OnTurnStartedAsync(db, tid, turn, requests, now, ct);
             await tx.CommitAsync(ct);
         }
         catch (Exception ex) when (IsUniqueViolation(ex))
@@ -150,12 +146,6 @@ public sealed partial class Claimer(
             // Another node started a turn of this agent between our check and our insert: the index said no.
             await tx.RollbackAsync(CancellationToken.None);
             LogLostRace(logger, c.AgentId);
-            return (ClaimOutcome.AgentBusy, null);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            // The task changed under us (a concurrent transition); the requests stay pending for the next pass.
-            await tx.RollbackAsync(CancellationToken.None);
             return (ClaimOutcome.AgentBusy, null);
         }
         db.Changes().PublishRaw("turn", turn.Id.ToString(), turn.TeamId, "added");

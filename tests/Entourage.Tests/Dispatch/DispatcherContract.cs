@@ -137,6 +137,43 @@ public abstract class DispatcherContract(Store store) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_claimed_ready_task_moves_to_in_progress_with_the_dispatchers_two_timeline_entries_in_order()
+    {
+        var team = await CreateTeamAsync(_server);
+        var gate = Path.Combine(_server.DataDirectory, "gate-start");
+        var agent = await AddFakeAgentAsync(_server, team, "eng", Script(Step("wait_file", new { path = gate })));
+        var blocker = await AddTaskAsync(_server, team, null, "Blocker");
+        var blocked = await AddTaskAsync(_server, team, agent, "Waits for the blocker", blocker);
+        var task = await AddReadyTaskAsync(_server, team, agent, "Create GET endpoint");
+        await WaitUntilAsync(_server, db => db.Turns.AnyAsync(t => t.AgentId == agent && t.State == TurnState.Running), "the turn to start");
+
+        var dto = await _server.GetJsonAsync($"/api/v1/tasks/{task}");
+        dto["status"]!.GetValue<string>().ShouldBe("in_progress");
+        dto["started_at"].ShouldNotBeNull();
+        await using (var db = Db(_server))
+        {
+            var row = await db.Tasks.AsNoTracking().SingleAsync(t => t.Id == task);
+            row.Attempts.ShouldBe(1);
+            row.Version.ShouldBeGreaterThan(0);
+            (await db.Tasks.AsNoTracking().SingleAsync(t => t.Id == blocked)).Status.ShouldBe(TaskState.Todo, "a blocked task is not started");
+        }
+        var turn = (await _server.GetJsonAsync($"/api/v1/agents/{agent}/turns"))[0]!;
+        var events = (await _server.GetJsonAsync($"/api/v1/tasks/{task}/events")).AsArray()
+            .Where(e => e!["actor"]!["name"]!.GetValue<string>() == "dispatcher").ToList();
+        events.Select(e => e!["kind"]!.GetValue<string>()).ShouldBe(["status_changed", "turn_started"]);
+        events[0]!["from_status"]!.GetValue<string>().ShouldBe("todo");
+        events[0]!["to_status"]!.GetValue<string>().ShouldBe("in_progress");
+        events[0]!["actor"]!["type"]!.GetValue<string>().ShouldBe("system");
+        events[0]!["data"]!["turn_id"]!.GetValue<Guid>().ShouldBe(turn["id"]!.GetValue<Guid>());
+        events[1]!["data"]!["attempt"]!.GetValue<int>().ShouldBe(1);
+        events[1]!["data"]!["reasons"]!.AsArray().Select(r => r!.GetValue<string>()).ShouldBe(["task_ready"]);
+        events[1]!["data"]!["agent_id"]!.GetValue<Guid>().ShouldBe(agent);
+        events[0]!["id"]!.GetValue<long>().ShouldBeLessThan(events[1]!["id"]!.GetValue<long>());
+        await File.WriteAllTextAsync(gate, "go");
+        await WaitUntilAsync(_server, db => db.Turns.AnyAsync(t => t.AgentId == agent && t.State == TurnState.Succeeded), "the turn to end");
+    }
+
+    [Fact]
     public async Task A_failing_agent_is_retried_then_its_task_fails_with_the_reason()
     {
         var team = await CreateTeamAsync(_server);

@@ -12,7 +12,15 @@ public static class TaskTimeline
     public static TaskEvent Add(AppDbContext db, long taskId, Guid teamId, string kind, Actor actor, DateTime now,
         TaskState? from = null, TaskState? to = null, object? data = null)
     {
-        var e = new TaskEvent
+        var e = New(taskId, teamId, kind, actor, now, from, to, data);
+        db.TaskEvents.Add(e);
+        return e;
+    }
+
+    /// <summary>The entry <see cref="Add"/> would append, for callers that write it by hand (the claim's hot path).</summary>
+    public static TaskEvent New(long taskId, Guid teamId, string kind, Actor actor, DateTime now,
+        TaskState? from = null, TaskState? to = null, object? data = null) =>
+        new TaskEvent
         {
             TaskId = taskId,
             TeamId = teamId,
@@ -25,9 +33,6 @@ public static class TaskTimeline
             DataJson = data is null ? null : JsonSerializer.Serialize(data, Hosting.JsonDefaults.Options),
             CreatedAt = now,
         };
-        db.TaskEvents.Add(e);
-        return e;
-    }
 
     public static TaskEventDto ToDto(TaskEvent e) => new(
         e.Id, e.TaskId, e.TeamId, e.Kind, new ActorDto(e.ActorType, e.ActorId, e.ActorName ?? EnumNames.ToSnake(e.ActorType)),
