@@ -24,7 +24,7 @@ public static class StorageRegistration
 
         if (options.UsePostgres)
         {
-            var cs = PostgresConnectionString.Normalize(options.DatabaseUrl!);
+            var cs = PostgresConnectionString.ForStore(options.DatabaseUrl!);
             services.AddPooledDbContextFactory<PostgresDbContext>((sp, o) => o
                 .UseNpgsql(cs, n => n.MigrationsHistoryTable("__ef_migrations_history"))
                 .UseSnakeCaseNamingConvention()
