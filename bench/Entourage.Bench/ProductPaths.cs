@@ -69,7 +69,7 @@ public sealed class ProductPaths : IAsyncDisposable
         for (var i = 0; i < n; i++)
         {
             using var sub = _feed.Subscribe();
-            await SettleAsync();
+            await Sampling.SettleAsync();
             var sent = DateTime.UtcNow;
             var sw = Stopwatch.StartNew();
             await SendAsync(HttpMethod.Post, $"/api/v1/teams/{_team}/messages", $$"""{"recipient_id": "{{_x}}", "body": "ping {{i}}"}""");
@@ -84,13 +84,6 @@ public sealed class ProductPaths : IAsyncDisposable
         }
         return (total, answer, gap);
     }
-
-    /// <summary>
-    /// Samples are isolated: the last turn's wake-up of the dispatcher and its bookkeeping after the end (the
-    /// request marked done, the next pass) finish before the next sample starts, instead of competing with it for
-    /// the two cores. What is measured is one message or one finished task arriving at a server that is not busy.
-    /// </summary>
-    private static Task SettleAsync() => Task.Delay(10);
 
     /// <summary>
     /// When the turn was claimed: its commit, as stamped by the server's commit hook, from the moment the request
@@ -123,7 +116,7 @@ public sealed class ProductPaths : IAsyncDisposable
             var first = await NextAsync(sub, "turn", "added");
             await NextAsync(sub, "turn", "modified", first);
             await CreateTaskAsync($"downstream {i}", _y, a);
-            await SettleAsync();
+            await Sampling.SettleAsync();
             var sent = DateTime.UtcNow;
             await SendAsync(HttpMethod.Post, $"/api/v1/tasks/{a}/status", """{"status": "done"}""");
             var dependent = await NextEventAsync(sub, "turn", "added");

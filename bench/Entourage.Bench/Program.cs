@@ -32,12 +32,18 @@ async Task RunAsync(string store, string? admin)
     string? rawDb = null, appDb = null;
     try
     {
-        List<double> a;
-        if (admin is null) a = await RawFloor.SqliteAsync(Path.Combine(dir, "raw.db"), n + warmup);
+        // The floor twice: isolated like (b)–(d) (the ratios' baseline), and back to back (context: a hot loop).
+        List<double> a, aHot;
+        if (admin is null)
+        {
+            a = await RawFloor.SqliteAsync(Path.Combine(dir, "raw.db"), n + warmup, isolated: true);
+            aHot = await RawFloor.SqliteAsync(Path.Combine(dir, "raw.db"), n + warmup, isolated: false);
+        }
         else
         {
             rawDb = await CreateDatabaseAsync(admin);
-            a = await RawFloor.PostgresAsync(rawDb, n + warmup);
+            a = await RawFloor.PostgresAsync(rawDb, n + warmup, isolated: true);
+            aHot = await RawFloor.PostgresAsync(rawDb, n + warmup, isolated: false);
         }
         if (admin is not null) appDb = await CreateDatabaseAsync(admin);
         await using var paths = await ProductPaths.StartAsync(Path.Combine(dir, "app"), appDb);
@@ -45,12 +51,13 @@ async Task RunAsync(string store, string? admin)
         var (b, bAnswer, bGap) = await paths.MessageToClaimAsync(n + warmup);
         var c = await paths.DoneToDependentClaimAsync(n + warmup);
         var d = await paths.DoneToWaitReturnsAsync(n + warmup);
-        (a, b, c, d) = (a.Skip(warmup).ToList(), b.Skip(warmup).ToList(), c.Skip(warmup).ToList(), d.Skip(warmup).ToList());
+        (a, aHot, b, c, d) = (a.Skip(warmup).ToList(), aHot.Skip(warmup).ToList(), b.Skip(warmup).ToList(), c.Skip(warmup).ToList(), d.Skip(warmup).ToList());
         (h, bAnswer, bGap) = (h.Skip(warmup).ToList(), bAnswer.Skip(warmup).ToList(), bGap.Skip(warmup).ToList());
 
         Console.WriteLine($"== {store} (n = {n} after {warmup} warm-up samples; ms)");
         Console.WriteLine($"{"path",-52} {"p50",8} {"p99",8}");
         Row("(a) raw floor: insert+ring → wake → claim", a);
+        Row("    context: the same back to back (hot loop)", aHot);
         Row("(b) POST /messages → turn claimed", b);
         Row("    of which: the POST's answer", bAnswer);
         Row("    of which: message commit → turn commit", bGap);

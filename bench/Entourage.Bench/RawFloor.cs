@@ -7,16 +7,17 @@ namespace Entourage.Bench;
 /// <summary>
 /// (a) The floor any dispatcher pays: insert a row and ring, wake the waiter, claim the row. PostgreSQL: INSERT +
 /// NOTIFY, a LISTEN connection wakes, a SKIP LOCKED claim on a third connection. SQLite: INSERT, an in-process
-/// signal, a claim in a BEGIN IMMEDIATE transaction.
+/// signal, a claim in a BEGIN IMMEDIATE transaction. <c>isolated</c>: samples 10 ms apart, as (b)–(d) are
+/// (<see cref="Sampling"/>); otherwise back to back.
 /// </summary>
 public static class RawFloor
 {
-    public static async Task<List<double>> PostgresAsync(string cs, int n)
+    public static async Task<List<double>> PostgresAsync(string cs, int n, bool isolated)
     {
         await using (var setup = new NpgsqlConnection(cs))
         {
             await setup.OpenAsync();
-            await using var cmd = new NpgsqlCommand("CREATE TABLE bench_raw (id bigserial PRIMARY KEY, state text NOT NULL DEFAULT 'pending')", setup);
+            await using var cmd = new NpgsqlCommand("CREATE TABLE IF NOT EXISTS bench_raw (id bigserial PRIMARY KEY, state text NOT NULL DEFAULT 'pending')", setup);
             await cmd.ExecuteNonQueryAsync();
         }
         await using var listener = new NpgsqlConnection(cs);
@@ -40,6 +41,7 @@ public static class RawFloor
             """, claimer);
         for (var i = 0; i < n; i++)
         {
+            if (isolated) await Sampling.SettleAsync();
             var sw = Stopwatch.StartNew();
             await insert.ExecuteNonQueryAsync();
             await woke.WaitAsync();
@@ -53,14 +55,14 @@ public static class RawFloor
         return results;
     }
 
-    public static async Task<List<double>> SqliteAsync(string path, int n)
+    public static async Task<List<double>> SqliteAsync(string path, int n, bool isolated)
     {
         var cs = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ToString();
         await using var writer = new SqliteConnection(cs);
         await using var claimer = new SqliteConnection(cs);
         await writer.OpenAsync();
         await claimer.OpenAsync();
-        foreach (var sql in new[] { "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "CREATE TABLE bench_raw (id INTEGER PRIMARY KEY AUTOINCREMENT, state TEXT NOT NULL DEFAULT 'pending')" })
+        foreach (var sql in new[] { "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "CREATE TABLE IF NOT EXISTS bench_raw (id INTEGER PRIMARY KEY AUTOINCREMENT, state TEXT NOT NULL DEFAULT 'pending')" })
         {
             await using var c = writer.CreateCommand();
             c.CommandText = sql;
@@ -93,6 +95,7 @@ public static class RawFloor
         var results = new List<double>(n);
         for (var i = 0; i < n; i++)
         {
+            if (isolated) await Sampling.SettleAsync();
             var start = Stopwatch.GetTimestamp();
             await using (var tx = writer.BeginTransaction(deferred: false))
             {

@@ -27,8 +27,8 @@ public static class DagRun
     public static async Task<Result> RunAsync(StoreScope store, LoadOptions o)
     {
         var raw = store.IsPostgres
-            ? await RawFloor.PostgresAsync(store.Postgres!, o.FloorSamples)
-            : await RawFloor.SqliteAsync(Path.Combine(store.Directory, "raw.db"), o.FloorSamples);
+            ? await RawFloor.PostgresAsync(store.Postgres!, o.FloorSamples, isolated: false)
+            : await RawFloor.SqliteAsync(Path.Combine(store.Directory, "raw.db"), o.FloorSamples, isolated: false);
         raw = raw.Skip(Math.Max(5, o.FloorSamples / 10)).ToList();
 
         var settings = store.ServerSettings();
