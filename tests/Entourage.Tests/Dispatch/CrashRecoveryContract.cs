@@ -72,9 +72,9 @@ public abstract class CrashRecoveryContract(Store store) : IAsyncLifetime
 
         url = await StartServerAsync(settings);
         using var http2 = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) };
-        await WaitForAsync(async () => (await GetAsync(http2, $"/api/v1/tasks/{task}"))["status"]!.ToString() == "done", "the task to be done after restart");
+        await WaitOrExplainAsync(http2, task, agent, async () => (await GetAsync(http2, $"/api/v1/tasks/{task}"))["status"]!.ToString() == "done", "the task to be done after restart");
         // The agent marks the task done, then exits: wait for its turn to end too.
-        await WaitForAsync(async () => (await GetAsync(http2, $"/api/v1/agents/{agent}/turns")).AsArray().All(t => t!["state"]!.ToString() != "running"), "the second turn to end");
+        await WaitOrExplainAsync(http2, task, agent, async () => (await GetAsync(http2, $"/api/v1/agents/{agent}/turns")).AsArray().All(t => t!["state"]!.ToString() != "running"), "the second turn to end");
 
         var turns = (await GetAsync(http2, $"/api/v1/agents/{agent}/turns")).AsArray().OrderBy(t => t!["started_at"]!.GetValue<DateTime>()).Select(t => t!).ToList();
         turns.Count.ShouldBe(2);
@@ -86,6 +86,26 @@ public abstract class CrashRecoveryContract(Store store) : IAsyncLifetime
         events.Count(k => k == "turn_started").ShouldBe(2);
         events.Count(k => k == "turn_lost").ShouldBe(1);
         return turns;
+    }
+
+    /// <summary>
+    /// A wait that, on timeout, says what the restarted server shows: the task, the agent's turns and the end of the
+    /// server's log (the test's folder, log included, is deleted afterwards). A run under heavy load once timed out
+    /// here with nothing else to go on.
+    /// </summary>
+    private async Task WaitOrExplainAsync(HttpClient http, string task, string agent, Func<Task<bool>> condition, string what)
+    {
+        try
+        {
+            await WaitForAsync(condition, what);
+        }
+        catch (TimeoutException e)
+        {
+            var state = await GetAsync(http, $"/api/v1/tasks/{task}");
+            var turns = await GetAsync(http, $"/api/v1/agents/{agent}/turns");
+            throw new TimeoutException(
+                $"{e.Message}\ntask: {state.ToJsonString()}\nturns: {turns.ToJsonString()}\nserver log (end):\n{ChildServer.Tail(_server!.LogPath)}", e);
+        }
     }
 
     /// <summary>The server build as a child process on the same store as before (Faults/FaultServer).</summary>
