@@ -33,7 +33,17 @@ public abstract class DashboardScenario(BrowserFixture browser, Store store) : I
         await page.WaitInteractiveAsync();
         await page.FillFieldAsync("team-name", "Platform");
         await page.GetByTestId("create-team").ClickAsync();
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/teams/[0-9a-f-]{36}$"));
+        try
+        {
+            await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/teams/[0-9a-f-]{36}$"));
+        }
+        catch (TimeoutException e)
+        {
+            // Seen twice in CI, never locally: keep what the page showed (the test's server is gone afterwards).
+            await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, Shot("failed-create-team") + ".png"), FullPage = true });
+            var text = await page.InnerTextAsync("body");
+            throw new TimeoutException($"Creating the team did not open its page: still at {page.Url}; the page shows: {text[..Math.Min(text.Length, 2000)]}", e);
+        }
         var teamId = Guid.Parse(page.Url.Split('/').Last());
         var agents = page.GetByTestId("agents");
         await Expect(agents).ToContainTextAsync("manager");
