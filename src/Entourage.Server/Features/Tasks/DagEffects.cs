@@ -134,13 +134,13 @@ public static class DagEffects
                 WHERE d.depends_on_id = @task AND t.status = @todo;
                 SELECT EXISTS (SELECT 1 FROM task_waits w WHERE w.team_id = @team AND w.completed_at IS NULL);
                 """)
-                .With("retired", EnumNames.ToSnake(DispatchState.Done))
+                .With("retired", DispatchState.Done)
                 .With("now", now)
                 .With("task", task.Id)
-                .With("ready", EnumNames.ToSnake(DispatchReason.TaskReady))
-                .With("pending", EnumNames.ToSnake(DispatchState.Pending))
-                .With("done", EnumNames.ToSnake(TaskState.Done))
-                .With("todo", EnumNames.ToSnake(TaskState.Todo))
+                .With("ready", DispatchReason.TaskReady)
+                .With("pending", DispatchState.Pending)
+                .With("done", TaskState.Done)
+                .With("todo", TaskState.Todo)
                 .With("team", task.TeamId);
             var dependents = new List<Dependent>();
             await using var r = await cmd.ExecuteReaderAsync(ct);
