@@ -67,10 +67,15 @@ internal static class ClaimQueries
         RETURNING {ClaimColumns}
         """;
 
-    private const string InsertTurnSql = """
-        INSERT INTO turns (id, agent_id, team_id, task_id, state, node, attempt, started_at, ended_at, heartbeat_at, lease_until,
-                           exit_code, error, session_id, working_directory, log, input_tokens, output_tokens, cache_read_tokens,
-                           cache_write_tokens, cost_usd, token_hash)
+    /// <summary>A turn row's columns, in the order <see cref="InsertTurnSql"/> and <see cref="QuickClaim"/> write them.</summary>
+    public const string TurnColumns = """
+        id, agent_id, team_id, task_id, state, node, attempt, started_at, ended_at, heartbeat_at, lease_until,
+        exit_code, error, session_id, working_directory, log, input_tokens, output_tokens, cache_read_tokens,
+        cache_write_tokens, cost_usd, token_hash
+        """;
+
+    private const string InsertTurnSql = $"""
+        INSERT INTO turns ({TurnColumns})
         VALUES (@id, @agent, @team, @task, @state, @node, @attempt, @started, NULL, @heartbeat, @lease,
                 NULL, NULL, NULL, NULL, '', 0, 0, 0, 0, 0, @token_hash)
         """;

@@ -68,9 +68,10 @@ public sealed partial class Claimer(
     }
 
     /// <summary>
-    /// One transaction: the team's lock (PostgreSQL), one query for the limits and the agent's running turn, one
-    /// statement that claims the agent's pending requests and returns them, then the turn row (and the task's move
-    /// to in_progress) in one save. Nothing is read twice.
+    /// On PostgreSQL, a team without limits: one round trip (<see cref="QuickClaim"/>). Otherwise, or when that
+    /// statement's conditions do not hold, one transaction: the team's lock (PostgreSQL), one query for the limits
+    /// and the agent's running turn, one statement that claims the agent's pending requests and returns them, then
+    /// the turn row and the task's move to in_progress with its timeline entries. Nothing is read twice.
     /// </summary>
     public Task<(ClaimOutcome Outcome, ClaimedTurn? Turn)> TryClaimAsync(ClaimCandidate c, CancellationToken ct) => TryClaimAsync(Self, c, ct);
 
@@ -90,9 +91,10 @@ public sealed partial class Claimer(
         {
             try
             {
-                if (await QuickClaim.TryAsync(db, who.Id, c, options.Value.Lease, clock.GetUtcNow().UtcDateTime, ct) is { } quick)
+                if (await QuickClaim.TryAsync(db, who.Id, c, options.Value.Lease, clock.GetUtcNow().UtcDateTime, ct) is ({ } quick, var quickChanges))
                 {
                     db.Changes().PublishRaw("turn", quick.Turn.Id.ToString(), quick.Turn.TeamId, "added");
+                    TaskWrites.Publish(db, quickChanges);
                     return (ClaimOutcome.Claimed, quick);
                 }
             }

@@ -19,36 +19,51 @@ public static class TaskHooks
 {
     public static readonly Actor Dispatcher = Actor.System("dispatcher");
 
-    private const string MoveToInProgressSql = """
+    /// <summary>
+    /// The claimed task's move to in_progress, over SQL expressions for the task, the turn's attempt and whether the
+    /// turn was woken for the task: parameters here, the claim's own rows in <see cref="QuickClaim"/>'s statement.
+    /// </summary>
+    internal static string MoveToInProgressSql(string task = "@task", string attempt = "@attempt", string ready = "@ready") => $"""
         UPDATE tasks
            SET status = @in_progress, started_at = COALESCE(started_at, @now), updated_at = @now,
-               attempts = CASE WHEN attempts > @attempt THEN attempts ELSE @attempt END, version = version + 1
-         WHERE id = @task AND status = @todo AND assignee_id = @agent AND @ready
+               attempts = CASE WHEN attempts > {attempt} THEN attempts ELSE {attempt} END, version = version + 1
+         WHERE id = {task} AND status = @todo AND assignee_id = @agent AND {ready}
            AND NOT EXISTS (SELECT 1 FROM task_dependencies d JOIN tasks x ON x.id = d.depends_on_id
-                            WHERE d.task_id = @task AND x.status <> @done)
+                            WHERE d.task_id = {task} AND x.status <> @done)
         RETURNING id, team_id
         """;
 
     /// <summary>The timeline entries in one insert, in order (the move first, when <c>moved</c> has its row).</summary>
-    private static string InsertEventsSql(string moved) => $"""
+    internal static string InsertEventsSql(string moved, string task = "@task", string startedData = "@started_data") => $"""
         INSERT INTO task_events (task_id, team_id, kind, actor_type, actor_id, actor_name, from_status, to_status, data_json, created_at)
         SELECT v.task_id, v.team_id, v.kind, @actor_type, @actor_id, @actor_name, v.from_status, v.to_status, v.data_json, @now
           FROM (SELECT 1 AS ord, m.id AS task_id, m.team_id, 'status_changed' AS kind, @todo AS from_status, @in_progress AS to_status, @moved_data AS data_json FROM {moved} m
                 UNION ALL
-                SELECT 2, k.id, k.team_id, 'turn_started', NULL, NULL, @started_data FROM tasks k WHERE k.id = @task) v
+                SELECT 2, k.id, k.team_id, 'turn_started', NULL, NULL, {startedData} FROM tasks k WHERE k.id = {task}) v
          ORDER BY v.ord
         RETURNING id, team_id
         """;
 
     // PostgreSQL: the move and both entries in one statement (one round trip inside the claim's transaction).
     private static readonly string PostgresSql = $"""
-        WITH u AS ({MoveToInProgressSql}),
+        WITH u AS ({MoveToInProgressSql()}),
              e AS ({InsertEventsSql("u")})
         SELECT (SELECT COUNT(*) FROM u), e.id, e.team_id FROM e ORDER BY e.id
         """;
 
     // SQLite (no writes in a WITH): the move, then the entries, which see it through @moved.
     private static readonly string SqliteEventsSql = InsertEventsSql("(SELECT id, team_id FROM tasks WHERE id = @task AND @moved)");
+
+    /// <summary>The data of the status_changed entry of a turn's start (known before the claim).</summary>
+    internal static string MovedData(Guid turnId, Guid agentId) =>
+        TaskTimeline.New(0, Guid.Empty, "status_changed", Dispatcher, default, data: new { turn_id = turnId, agent_id = agentId, reason = "its agent's turn started" }).DataJson!;
+
+    /// <summary>The parameters of the task's move and its entries every caller binds: states, the actor, the time, the agent.</summary>
+    internal static DbCommand BindTurnStart(this DbCommand cmd, Guid agentId, DateTime now, string movedData) => cmd
+        .With("agent", agentId).With("now", now)
+        .With("todo", TaskState.Todo).With("in_progress", TaskState.InProgress).With("done", TaskState.Done)
+        .With("actor_type", Dispatcher.Type).With("actor_id", Dispatcher.Id).With("actor_name", Dispatcher.Name)
+        .With("moved_data", movedData);
 
     /// <summary>
     /// The claimed task moves to in_progress when the turn was woken for it, it is still todo, assigned to the
@@ -59,8 +74,6 @@ public static class TaskHooks
     internal static async Task<List<TaskWrites.Change>> OnTurnStartedAsync(AppDbContext db, long taskId, Turn turn, IReadOnlyList<DispatchRequest> requests, DateTime now, CancellationToken ct)
     {
         var ready = requests.Any(r => r.Reason == DispatchReason.TaskReady && r.TaskId == taskId);
-        var moved = TaskTimeline.New(taskId, turn.TeamId, "status_changed", Dispatcher, now, TaskState.Todo, TaskState.InProgress,
-            new { turn_id = turn.Id, agent_id = turn.AgentId, reason = "its agent's turn started" });
         var started = TaskTimeline.New(taskId, turn.TeamId, "turn_started", Dispatcher, now, data: new
         {
             turn_id = turn.Id,
@@ -70,11 +83,8 @@ public static class TaskHooks
             reasons = requests.Select(r => EnumNames.ToSnake(r.Reason)).Distinct().ToArray(),
             request_ids = requests.Select(r => r.Id).ToArray(),
         });
-        DbCommand Bind(DbCommand cmd) => cmd
-            .With("task", taskId).With("agent", turn.AgentId).With("attempt", turn.Attempt).With("ready", ready).With("now", now)
-            .With("todo", TaskState.Todo).With("in_progress", TaskState.InProgress).With("done", TaskState.Done)
-            .With("actor_type", Dispatcher.Type).With("actor_id", Dispatcher.Id).With("actor_name", Dispatcher.Name)
-            .With("moved_data", moved.DataJson).With("started_data", started.DataJson);
+        DbCommand Bind(DbCommand cmd) => cmd.BindTurnStart(turn.AgentId, now, MovedData(turn.Id, turn.AgentId))
+            .With("task", taskId).With("attempt", turn.Attempt).With("ready", ready).With("started_data", started.DataJson);
 
         var changes = new List<TaskWrites.Change>(3);
         if (db.IsPostgres)
@@ -89,7 +99,7 @@ public static class TaskHooks
             return changes;
         }
 
-        await using (var move = Bind(db.Command(MoveToInProgressSql)))
+        await using (var move = Bind(db.Command(MoveToInProgressSql())))
         await using (var r = await move.ExecuteReaderAsync(ct))
             if (await r.ReadAsync(ct)) changes.Add(new("task", taskId.ToString(CultureInfo.InvariantCulture), r.Guid(1), "modified"));
         await using (var insert = Bind(db.Command(SqliteEventsSql)).With("moved", changes.Count > 0))

@@ -168,6 +168,14 @@ public abstract class DispatcherContract(Store store) : IAsyncLifetime
         events[1]!["data"]!["attempt"]!.GetValue<int>().ShouldBe(1);
         events[1]!["data"]!["reasons"]!.AsArray().Select(r => r!.GetValue<string>()).ShouldBe(["task_ready"]);
         events[1]!["data"]!["agent_id"]!.GetValue<Guid>().ShouldBe(agent);
+        events[1]!["data"]!["turn_id"]!.GetValue<Guid>().ShouldBe(turn["id"]!.GetValue<Guid>());
+        events[1]!["data"]!["node"]!.GetValue<string>().ShouldBe(turn["node"]!.GetValue<string>());
+        await using (var db = Db(_server))
+        {
+            var requests = await db.DispatchRequests.AsNoTracking().Where(r => r.AgentId == agent).OrderBy(r => r.Id).Select(r => r.Id).ToListAsync();
+            events[1]!["data"]!["request_ids"]!.AsArray().Select(r => r!.GetValue<long>()).ShouldBe(requests);
+            (await db.Turns.AsNoTracking().SingleAsync(t => t.AgentId == agent)).TaskId.ShouldBe(task);
+        }
         events[0]!["id"]!.GetValue<long>().ShouldBeLessThan(events[1]!["id"]!.GetValue<long>());
         await File.WriteAllTextAsync(gate, "go");
         await WaitUntilAsync(_server, db => db.Turns.AnyAsync(t => t.AgentId == agent && t.State == TurnState.Succeeded), "the turn to end");
