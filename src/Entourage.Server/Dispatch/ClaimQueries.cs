@@ -13,13 +13,14 @@ namespace Entourage.Server.Dispatch;
 /// </summary>
 internal static class ClaimQueries
 {
-    public sealed record CandidateRow(Guid AgentId, Guid TeamId, string Adapter, string ConfigJson, string? AgentLabels, string? TeamLabels);
+    public sealed record CandidateRow(Guid AgentId, Guid TeamId, string Adapter, string ConfigJson, string? AgentLabels, string? TeamLabels, bool TaskWork);
 
     public sealed record Gate(int? MaxConcurrentAgents, double? DailyCostLimitUsd, int Running, double Spent, bool AgentBusy, long? CurrentTask);
 
     private const string CandidatesSql = """
-        SELECT d.agent_id, d.team_id, a.adapter, a.config_json, a.runner_labels, t.runner_labels
-          FROM (SELECT r.agent_id, r.team_id, MIN(r.priority) AS priority, MIN(r.id) AS first_id
+        SELECT d.agent_id, d.team_id, a.adapter, a.config_json, a.runner_labels, t.runner_labels, d.task_work
+          FROM (SELECT r.agent_id, r.team_id, MIN(r.priority) AS priority, MIN(r.id) AS first_id,
+                       MAX(CASE WHEN r.task_id IS NULL THEN 0 ELSE 1 END) AS task_work
                   FROM dispatch_requests r
                  WHERE r.state = 'pending'
                    AND NOT EXISTS (SELECT 1 FROM turns x WHERE x.agent_id = r.agent_id AND x.state = 'running')
@@ -88,7 +89,7 @@ internal static class ClaimQueries
             await using var r = await cmd.ExecuteReaderAsync(ct);
             var rows = new List<CandidateRow>();
             while (await r.ReadAsync(ct))
-                rows.Add(new CandidateRow(r.Guid(0), r.Guid(1), r.GetString(2), r.GetString(3), r.NullableString(4), r.NullableString(5)));
+                rows.Add(new CandidateRow(r.Guid(0), r.Guid(1), r.GetString(2), r.GetString(3), r.NullableString(4), r.NullableString(5), Convert.ToInt64(r.GetValue(6), CultureInfo.InvariantCulture) > 0));
             return rows;
         }, ct);
 

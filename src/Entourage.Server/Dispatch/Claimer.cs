@@ -9,8 +9,11 @@ using Npgsql;
 
 namespace Entourage.Server.Dispatch;
 
-/// <summary>An agent with pending work and no running turn (as of the read; the claim re-checks).</summary>
-public sealed record ClaimCandidate(Guid AgentId, Guid TeamId, string Adapter = "command", string ConfigJson = "{}");
+/// <summary>
+/// An agent with pending work and no running turn (as of the read; the claim re-checks), and whether any of that
+/// work names a task (the claim then writes the task's row and timeline; unknown counts as yes).
+/// </summary>
+public sealed record ClaimCandidate(Guid AgentId, Guid TeamId, string Adapter = "command", string ConfigJson = "{}", bool TaskWork = true);
 
 /// <summary>A turn this node just started: its row, the requests it took, and its plaintext per-turn token.</summary>
 public sealed record ClaimedTurn(Turn Turn, IReadOnlyList<DispatchRequest> Requests, string Token);
@@ -64,7 +67,7 @@ public sealed partial class Claimer(
         var rows = await ClaimQueries.CandidatesAsync(db, unpinnedOnly, max, ct);
         // A labelled node also sees pinned agents: only those whose labels it has all of.
         return rows.Where(r => unpinnedOnly || Runners.NodeLabels.Satisfies((IReadOnlyCollection<string>)who.Labels, Runners.NodeLabels.Required(r.TeamLabels, r.AgentLabels)))
-            .Select(r => new ClaimCandidate(r.AgentId, r.TeamId, r.Adapter, r.ConfigJson)).ToList();
+            .Select(r => new ClaimCandidate(r.AgentId, r.TeamId, r.Adapter, r.ConfigJson, r.TaskWork)).ToList();
     }
 
     /// <summary>

@@ -14,9 +14,10 @@ namespace Entourage.Server.Dispatch;
 /// the lock is held to its end, and the claim statement takes its snapshot after the lock was granted, so it sees
 /// every DAG change of the team committed before it, as the full path's reads under the lock do.
 /// <para>
-/// The lock is taken only when the agent has pending work on a task (the task's row and timeline are written,
-/// serialised with the team's other DAG writers). A message-only claim writes no task row and needs none; the
-/// unique partial index still rejects a second running turn of the agent from any node.
+/// The lock is taken only when the candidates query saw pending work on a task (<see cref="ClaimCandidate.TaskWork"/>:
+/// the task's row and timeline are written, serialised with the team's other DAG writers). A message-only claim
+/// writes no task row and needs none (a turn_started entry at most), and skips the lock statement; the unique
+/// partial index still rejects a second running turn of the agent from any node.
 /// </para>
 /// <para>
 /// The statement covers the common claims: the agent's pending requests name at most one task (so it is the turn's
@@ -31,17 +32,24 @@ namespace Entourage.Server.Dispatch;
 /// </summary>
 internal static class QuickClaim
 {
-    /// <summary>The team's lock, taken only when the claim below may write a task.</summary>
-    private const string LockSql = """
-        SELECT pg_advisory_xact_lock(@key)
-         WHERE EXISTS (SELECT 1 FROM dispatch_requests r WHERE r.agent_id = @agent AND r.state = 'pending' AND r.task_id IS NOT NULL)
-        """;
+    /// <summary>The team's lock, for a claim that may write a task (statements of one batch run in one transaction).</summary>
+    private const string LockSql = "SELECT pg_advisory_xact_lock(@key);\n";
 
-    /// <summary>The turn's task: the one its requests name, else the agent's task in progress (as the full path's PickTask).</summary>
-    private const string PickSql = """
-        SELECT COALESCE((SELECT MIN(p.task_id) FROM p),
-                        (SELECT x.id FROM tasks x WHERE x.assignee_id = @agent AND x.status = 'in_progress' ORDER BY x.started_at DESC LIMIT 1)) AS task_id
-         WHERE (SELECT COUNT(DISTINCT p.task_id) FROM p) <= 1
+    /// <summary>
+    /// The conditions, and the turn's task: the one its requests name, else the agent's task in progress (as the
+    /// full path's PickTask). The message variant (no lock) takes neither: a request naming a task (arrived since the
+    /// candidates query) or a task in progress sends the claim to the full path, so that variant writes no task row
+    /// and stays the lean statement it was.
+    /// </summary>
+    private static string PickSql(bool task) => $"""
+        SELECT {(task ? """
+                 COALESCE((SELECT MIN(p.task_id) FROM p),
+                          (SELECT x.id FROM tasks x WHERE x.assignee_id = @agent AND x.status = 'in_progress' ORDER BY x.started_at DESC LIMIT 1))
+                 """ : "NULL::bigint")} AS task_id
+         WHERE {(task ? "(SELECT COUNT(DISTINCT p.task_id) FROM p) <= 1" : """
+                 NOT EXISTS (SELECT 1 FROM p WHERE p.task_id IS NOT NULL)
+                   AND NOT EXISTS (SELECT 1 FROM tasks x WHERE x.assignee_id = @agent AND x.status = 'in_progress')
+                 """)}
            AND NOT EXISTS (SELECT 1 FROM turns x WHERE x.agent_id = @agent AND x.state = 'running')
            AND EXISTS (SELECT 1 FROM teams t WHERE t.id = @team AND t.max_concurrent_agents IS NULL AND t.daily_cost_limit_usd IS NULL)
         """;
@@ -55,13 +63,26 @@ internal static class QuickClaim
 
     private const string TurnTask = "(SELECT t.task_id FROM t)";
 
-    private static readonly string ClaimSql = $"""
+    /// <summary>The task's move and its entries, for the task variant.</summary>
+    private static readonly string TaskWritesSql = $"""
+        ,
+        m AS ({TaskHooks.MoveToInProgressSql(TurnTask, "(SELECT t.attempt FROM t)",
+            $"EXISTS (SELECT 1 FROM c WHERE c.reason = 'task_ready' AND c.task_id = {TurnTask})")}),
+        e AS ({TaskHooks.InsertEventsSql("m", TurnTask, StartedDataSql)})
+        SELECT c.*, t.task_id, t.attempt, (SELECT COUNT(*) FROM m), (SELECT array_agg(e.id ORDER BY e.id) FROM e), (SELECT e.team_id FROM e LIMIT 1)
+        """;
+
+    private static readonly string TaskClaimSql = LockSql + ClaimSql(task: true);
+
+    private static readonly string MessageClaimSql = ClaimSql(task: false);
+
+    private static string ClaimSql(bool task) => $"""
         WITH p AS (
           SELECT r.id, r.reason, r.task_id FROM dispatch_requests r
            WHERE r.agent_id = @agent AND r.state = 'pending'
            ORDER BY r.priority, r.id
            FOR UPDATE SKIP LOCKED),
-        k AS ({PickSql}),
+        k AS ({PickSql(task)}),
         c AS (
           UPDATE dispatch_requests
              SET state = 'claimed', owner = @node, lease_until = @lease, turn_id = @turn, updated_at = @now
@@ -72,11 +93,7 @@ internal static class QuickClaim
           SELECT @turn, @agent, @team, (SELECT k.task_id FROM k), 'running', @node, MAX(c.attempts) + 1, @now, NULL, @now, @lease,
                  NULL, NULL, NULL, NULL, '', 0, 0, 0, 0, 0, @token_hash
             FROM c HAVING COUNT(*) > 0
-          RETURNING task_id, attempt),
-        m AS ({TaskHooks.MoveToInProgressSql(TurnTask, "(SELECT t.attempt FROM t)",
-            $"EXISTS (SELECT 1 FROM c WHERE c.reason = 'task_ready' AND c.task_id = {TurnTask})")}),
-        e AS ({TaskHooks.InsertEventsSql("m", TurnTask, StartedDataSql)})
-        SELECT c.*, t.task_id, t.attempt, (SELECT COUNT(*) FROM m), (SELECT array_agg(e.id ORDER BY e.id) FROM e), (SELECT e.team_id FROM e LIMIT 1)
+          RETURNING task_id, attempt){(task ? TaskWritesSql : "\nSELECT c.*, t.task_id, t.attempt, 0::bigint, NULL::bigint[], NULL::uuid")}
           FROM c CROSS JOIN t
         """;
 
@@ -93,14 +110,17 @@ internal static class QuickClaim
         var (token, hash, _) = TurnTokens.Mint();
         var claim = await db.OnOpenConnectionAsync(async () =>
         {
-            await using var cmd = db.Command(LockSql + ";\n" + ClaimSql)
-                .BindTurnStart(c.AgentId, now, TaskHooks.MovedData(turnId, c.AgentId))
-                .With("key", TaskTransaction.LockKey(c.TeamId)).With("team", c.TeamId)
-                .With("node", nodeId).With("lease", lease).With("turn", turnId).With("token_hash", hash);
+            await using var cmd = db.Command(c.TaskWork ? TaskClaimSql : MessageClaimSql)
+                .With("team", c.TeamId).With("node", nodeId).With("lease", lease).With("turn", turnId).With("token_hash", hash);
+            if (c.TaskWork) cmd.BindTurnStart(c.AgentId, now, TaskHooks.MovedData(turnId, c.AgentId)).With("key", TaskTransaction.LockKey(c.TeamId));
+            else cmd.With("agent", c.AgentId).With("now", now);
             await using var r = await cmd.ExecuteReaderAsync(ct);
-            // The lock's row, if it was taken; its value is void.
-            while (await r.ReadAsync(ct)) { }
-            if (!await r.NextResultAsync(ct)) throw new InvalidOperationException("The claim statement of the quick claim batch returned no result.");
+            if (c.TaskWork)
+            {
+                // The lock's row; its value is void.
+                while (await r.ReadAsync(ct)) { }
+                if (!await r.NextResultAsync(ct)) throw new InvalidOperationException("The claim statement of the quick claim batch returned no result.");
+            }
             var read = new Read([]);
             while (await r.ReadAsync(ct))
             {
