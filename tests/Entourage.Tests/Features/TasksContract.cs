@@ -24,6 +24,9 @@ public abstract class TasksContract(Store store) : IAsyncLifetime
         var illegal = (await _s.StatusAsync(id, "done")).ShouldBe(HttpStatusCode.Conflict).Json;
         illegal["detail"].Str().ShouldBe($"Task {id} is todo and cannot move to done. Allowed next states: in_progress, cancelled.");
         illegal["allowed"]!.AsArray().Select(x => x.Str()).ShouldBe(["in_progress", "cancelled"]);
+        // A refused move to a terminal state changes nothing: the task's wake-up, which a real one retires in the
+        // same batch as the task's read, is still pending.
+        (await _s.WithDbAsync(db => db.DispatchRequests.Where(r => r.TaskId == id).Select(r => r.State).ToListAsync())).ShouldBe([DispatchState.Pending]);
 
         (await _s.StatusAsync(id, "in_progress")).ShouldBe(HttpStatusCode.OK).Json["started_at"].ShouldNotBeNull();
         (await _s.StatusAsync(id, "in_progress")).ShouldBe(HttpStatusCode.OK); // idempotent: no second event

@@ -27,10 +27,12 @@ public static class ChangeTaskStatus
 
     public static async Task<TaskDto> ExecuteAsync(AppDbContext db, long taskId, TaskState to, Actor actor, string? reason, TimeProvider clock, CancellationToken ct)
     {
-        var (tx, task) = await TaskLoad.BeginForChangeAsync(db, taskId, ct);
+        // A move to a terminal state reads its dependents with the task, in the same batch (TaskLoad).
+        var (tx, task, settled) = await TaskLoad.BeginForChangeAsync(db, taskId, to.IsTerminal(), clock.GetUtcNow().UtcDateTime, ct);
         await using (tx)
         {
-            if (await ChangeAsync(db, task, to, actor, reason, clock.GetUtcNow().UtcDateTime, ct))
+            // The change's time is read under the team's lock, after every change it could follow.
+            if (await ChangeAsync(db, task, to, actor, reason, clock.GetUtcNow().UtcDateTime, settled, ct))
             {
                 // The change and its effects in one batch of plain statements (see TaskWrites), published once committed.
                 var written = await TaskWrites.SaveAsync(db, ct);
@@ -49,13 +51,14 @@ public static class ChangeTaskStatus
     /// </summary>
     public static async Task<bool> ApplyAsync(AppDbContext db, TaskItem task, TaskState to, Actor actor, string? reason, DateTime now, CancellationToken ct)
     {
-        if (!await ChangeAsync(db, task, to, actor, reason, now, ct)) return false;
+        if (!await ChangeAsync(db, task, to, actor, reason, now, settled: null, ct)) return false;
         await db.SaveChangesAsync(ct);
         return true;
     }
 
     /// <summary><see cref="ApplyAsync"/> without its save: the caller saves.</summary>
-    private static async Task<bool> ChangeAsync(AppDbContext db, TaskItem task, TaskState to, Actor actor, string? reason, DateTime now, CancellationToken ct)
+    /// <param name="settled">What the task's read already read for <see cref="DagEffects"/>, or null.</param>
+    private static async Task<bool> ChangeAsync(AppDbContext db, TaskItem task, TaskState to, Actor actor, string? reason, DateTime now, DagEffects.Settled? settled, CancellationToken ct)
     {
         var from = task.Status;
         if (from == to) return false;
@@ -83,7 +86,7 @@ public static class ChangeTaskStatus
             string.IsNullOrWhiteSpace(reason) ? null : new { Reason = reason });
         // One save for the change and its effects: DagEffects reads nothing the unsaved change would alter, and
         // saves first itself where it must (settled waits, a parent's children).
-        await DagEffects.AfterStatusChangeAsync(db, task, from, to, actor, now, ct);
+        await DagEffects.AfterStatusChangeAsync(db, task, from, to, actor, now, settled, ct);
         return true;
     }
 

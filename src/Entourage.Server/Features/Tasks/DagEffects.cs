@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json;
 using Entourage.Client.Contracts;
 using Entourage.Server.Dispatch;
@@ -16,7 +17,10 @@ namespace Entourage.Server.Features.Tasks;
 public static class DagEffects
 {
     /// <summary>A todo dependent of a task that just settled, with what the "done" path needs to know about it.</summary>
-    private sealed record Dependent(long Id, Guid TeamId, Guid? AssigneeId, bool OtherUnfinished, bool ReadyPending);
+    internal sealed record Dependent(long Id, Guid TeamId, Guid? AssigneeId, bool OtherUnfinished, bool ReadyPending);
+
+    /// <summary>What a task reaching a terminal state reads (and retires) in the store; see <see cref="SettledSql"/>.</summary>
+    internal sealed record Settled(List<Dependent> Dependents, bool OpenWaits);
 
     private static readonly PerModel<Func<AppDbContext, long, CancellationToken, Task<bool>>> HasUnfinishedDependency = new(() =>
         EF.CompileAsyncQuery((AppDbContext db, long taskId, CancellationToken ct) =>
@@ -71,12 +75,17 @@ public static class DagEffects
     /// Effects of a status change <paramref name="from"/> → <paramref name="to"/>, saved or not yet (its reads do
     /// not depend on the changed row; where a step must see it, it saves first); the caller saves the effects.
     /// </summary>
-    public static async Task AfterStatusChangeAsync(AppDbContext db, TaskItem task, TaskState from, TaskState to, Actor actor, DateTime now, CancellationToken ct)
+    public static Task AfterStatusChangeAsync(AppDbContext db, TaskItem task, TaskState from, TaskState to, Actor actor, DateTime now, CancellationToken ct) =>
+        AfterStatusChangeAsync(db, task, from, to, actor, now, settled: null, ct);
+
+    /// <inheritdoc cref="AfterStatusChangeAsync(AppDbContext, TaskItem, TaskState, TaskState, Actor, DateTime, CancellationToken)"/>
+    /// <param name="settled">What <see cref="SettledSql"/> already read in this transaction (the caller batched it with its own read), or null.</param>
+    internal static async Task AfterStatusChangeAsync(AppDbContext db, TaskItem task, TaskState from, TaskState to, Actor actor, DateTime now, Settled? settled, CancellationToken ct)
     {
         if (to == TaskState.Todo) await EnqueueIfReadyAsync(db, task, actor, now, toManagerIfUnassigned: false, ct);
 
         if (!to.IsTerminal()) return;
-        var (dependents, openWaits) = await SettledReadsAsync(db, task, now, ct);
+        var (dependents, openWaits) = settled ?? await SettledReadsAsync(db, task.Id, now, ct);
         foreach (var dep in dependents)
         {
             if (to == TaskState.Done)
@@ -120,34 +129,49 @@ public static class DagEffects
     /// <item>Whether the team has open waits (usually not; they are read and settled with EF only when it does).</item>
     /// </list>
     /// </summary>
-    private static Task<(List<Dependent> Dependents, bool OpenWaits)> SettledReadsAsync(AppDbContext db, TaskItem task, DateTime now, CancellationToken ct) =>
+    /// <remarks>
+    /// Nothing in it depends on the task's own row, so a caller may batch it with the read that starts its
+    /// transaction (<see cref="TaskLoad"/>): one round trip fewer on every status change to a terminal state. If that
+    /// change then turns out invalid or a no-op, the transaction is rolled back and the retirement with it.
+    /// </remarks>
+    internal const string SettledSql = """
+        UPDATE dispatch_requests SET state = @settled_retired, updated_at = @settled_now WHERE task_id = @settled_task AND reason = @settled_ready AND state = @settled_pending;
+        SELECT t.id, t.team_id, t.assignee_id,
+            EXISTS (SELECT 1 FROM task_dependencies d2 JOIN tasks x ON x.id = d2.depends_on_id
+                    WHERE d2.task_id = t.id AND x.id <> @settled_task AND x.status <> @settled_done),
+            EXISTS (SELECT 1 FROM dispatch_requests r
+                    WHERE r.agent_id = t.assignee_id AND r.task_id = t.id AND r.reason = @settled_ready AND r.state = @settled_pending)
+        FROM task_dependencies d JOIN tasks t ON t.id = d.task_id
+        WHERE d.depends_on_id = @settled_task AND t.status = @settled_todo;
+        SELECT EXISTS (SELECT 1 FROM task_waits w WHERE w.team_id = (SELECT k.team_id FROM tasks k WHERE k.id = @settled_task) AND w.completed_at IS NULL);
+        """;
+
+    /// <summary>The parameters of <see cref="SettledSql"/> (prefixed, so it can share a batch with the caller's own).</summary>
+    internal static DbCommand BindSettled(this DbCommand cmd, long taskId, DateTime now) => cmd
+        .With("settled_retired", DispatchState.Done)
+        .With("settled_now", now)
+        .With("settled_task", taskId)
+        .With("settled_ready", DispatchReason.TaskReady)
+        .With("settled_pending", DispatchState.Pending)
+        .With("settled_done", TaskState.Done)
+        .With("settled_todo", TaskState.Todo);
+
+    /// <summary>Reads <see cref="SettledSql"/>'s two results, the reader positioned on the first (the dependents).</summary>
+    internal static async Task<Settled> ReadSettledAsync(DbDataReader r, CancellationToken ct)
+    {
+        var dependents = new List<Dependent>();
+        while (await r.ReadAsync(ct))
+            dependents.Add(new Dependent(r.GetInt64(0), r.Guid(1), r.NullableGuid(2), r.GetBoolean(3), r.GetBoolean(4)));
+        if (!await r.NextResultAsync(ct) || !await r.ReadAsync(ct)) throw new InvalidOperationException("The open-waits check returned nothing.");
+        return new Settled(dependents, r.GetBoolean(0));
+    }
+
+    private static Task<Settled> SettledReadsAsync(AppDbContext db, long taskId, DateTime now, CancellationToken ct) =>
         db.OnOpenConnectionAsync(async () =>
         {
-            await using var cmd = db.Command("""
-                UPDATE dispatch_requests SET state = @retired, updated_at = @now WHERE task_id = @task AND reason = @ready AND state = @pending;
-                SELECT t.id, t.team_id, t.assignee_id,
-                    EXISTS (SELECT 1 FROM task_dependencies d2 JOIN tasks x ON x.id = d2.depends_on_id
-                            WHERE d2.task_id = t.id AND x.id <> @task AND x.status <> @done),
-                    EXISTS (SELECT 1 FROM dispatch_requests r
-                            WHERE r.agent_id = t.assignee_id AND r.task_id = t.id AND r.reason = @ready AND r.state = @pending)
-                FROM task_dependencies d JOIN tasks t ON t.id = d.task_id
-                WHERE d.depends_on_id = @task AND t.status = @todo;
-                SELECT EXISTS (SELECT 1 FROM task_waits w WHERE w.team_id = @team AND w.completed_at IS NULL);
-                """)
-                .With("retired", DispatchState.Done)
-                .With("now", now)
-                .With("task", task.Id)
-                .With("ready", DispatchReason.TaskReady)
-                .With("pending", DispatchState.Pending)
-                .With("done", TaskState.Done)
-                .With("todo", TaskState.Todo)
-                .With("team", task.TeamId);
-            var dependents = new List<Dependent>();
+            await using var cmd = db.Command(SettledSql).BindSettled(taskId, now);
             await using var r = await cmd.ExecuteReaderAsync(ct);
-            while (await r.ReadAsync(ct))
-                dependents.Add(new Dependent(r.GetInt64(0), r.GetGuid(1), r.IsDBNull(2) ? null : r.GetGuid(2), r.GetBoolean(3), r.GetBoolean(4)));
-            if (!await r.NextResultAsync(ct) || !await r.ReadAsync(ct)) throw new InvalidOperationException("The open-waits check returned nothing.");
-            return (dependents, r.GetBoolean(0));
+            return await ReadSettledAsync(r, ct);
         }, ct);
 
     /// <summary>

@@ -39,15 +39,23 @@ internal static class TaskLoad
     /// team, the lock, the row), ~1 ms each on a loaded box, on every status change. The row is read with a plain
     /// command and attached, as EF's tracking query would leave it (<see cref="Materialize"/>). 404 when the task does
     /// not exist. A context already tracking the task takes the general path, which reloads it.
+    /// <para>
+    /// With <paramref name="settledReads"/> (a change to a terminal state), the same batch also runs
+    /// <see cref="DagEffects.SettledSql"/>, whose result the caller hands to <see cref="DagEffects"/>: another round
+    /// trip fewer. Null on the general path, where DagEffects reads it itself.
+    /// </para>
     /// </summary>
-    public static async Task<(IDbContextTransaction Tx, TaskItem Task)> BeginForChangeAsync(AppDbContext db, long taskId, CancellationToken ct)
+    /// <param name="now">The time of the batch's own writes (the task's retired wake-ups).</param>
+    public static async Task<(IDbContextTransaction Tx, TaskItem Task, DagEffects.Settled? Settled)> BeginForChangeAsync(
+        AppDbContext db, long taskId, bool settledReads, DateTime now, CancellationToken ct)
     {
         var tracked = db.Tasks.Local.Any(t => t.Id == taskId);
         var tx = tracked ? await TaskTransaction.BeginForTaskAsync(db, taskId, ct) : await db.Database.BeginTransactionAsync(ct);
         try
         {
-            var task = tracked ? await ForUpdateAsync(db, taskId, ct) : await ReadAttachedAsync(db, taskId, ct) ?? throw ApiProblem.NotFound("task", taskId);
-            return (tx, task);
+            if (tracked) return (tx, await ForUpdateAsync(db, taskId, ct), null);
+            var (task, settled) = await ReadAttachedAsync(db, taskId, settledReads, now, ct);
+            return (tx, task ?? throw ApiProblem.NotFound("task", taskId), settled);
         }
         catch
         {
@@ -56,7 +64,7 @@ internal static class TaskLoad
         }
     }
 
-    private static async Task<TaskItem?> ReadAttachedAsync(AppDbContext db, long taskId, CancellationToken ct)
+    private static async Task<(TaskItem? Task, DagEffects.Settled? Settled)> ReadAttachedAsync(AppDbContext db, long taskId, bool settledReads, DateTime now, CancellationToken ct)
     {
         var type = db.Model.FindEntityType(typeof(TaskItem))!;
         var properties = type.GetProperties().ToList();
@@ -64,7 +72,8 @@ internal static class TaskLoad
         var sql = db.IsPostgres
             ? $"SELECT pg_advisory_xact_lock({TaskTransaction.LockKeySql("t.team_id")}) FROM tasks t WHERE t.id = @id;\n{select}"
             : select;
-        await using var cmd = db.Command(sql).With("id", taskId);
+        await using var cmd = db.Command(settledReads ? sql + ";\n" + DagEffects.SettledSql : sql).With("id", taskId);
+        if (settledReads) cmd.BindSettled(taskId, now);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         if (db.IsPostgres)
         {
@@ -72,10 +81,12 @@ internal static class TaskLoad
             while (await reader.ReadAsync(ct)) { }
             if (!await reader.NextResultAsync(ct)) throw new InvalidOperationException("The task read of the lock batch returned no result.");
         }
-        if (!await reader.ReadAsync(ct)) return null;
+        if (!await reader.ReadAsync(ct)) return (null, null);
         var task = Materialize(reader, properties);
         db.Tasks.Attach(task);
-        return task;
+        if (!settledReads) return (task, null);
+        if (!await reader.NextResultAsync(ct)) throw new InvalidOperationException("The settled reads of the task read batch returned no result.");
+        return (task, await DagEffects.ReadSettledAsync(reader, ct));
     }
 
     /// <summary>
