@@ -40,7 +40,15 @@ public static class GitCli
         psi.Environment["GIT_PAGER"] = "cat";
         psi.Environment["LC_ALL"] = "C";
         if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
-        return await ChildProcess.RunAsync(psi, null, ct);
+        var result = await ChildProcess.RunAsync(psi, null, ct);
+        // Another process was adding a worktree of this repository at that moment (WorktreeReadRace): run it again.
+        foreach (var pause in WorktreeReadRace.Backoff)
+        {
+            if (!WorktreeReadRace.Hit(result)) break;
+            await Task.Delay(pause, ct);
+            result = await ChildProcess.RunAsync(psi, null, ct);
+        }
+        return result;
     }
 
     /// <summary>Runs git and throws <see cref="GitException"/> on a non-zero exit; returns stdout without trailing newline.</summary>

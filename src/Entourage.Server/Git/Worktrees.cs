@@ -70,6 +70,21 @@ public static partial class Worktrees
         }, ct);
     }
 
+    /// <summary>
+    /// Re-creates a task's worktree on its existing branch (the merge queue, after a restart or a manual cleanup),
+    /// under the repository's lock like every other add.
+    /// </summary>
+    public static async Task RestoreAsync(string repo, string path, string branch, CancellationToken ct)
+    {
+        await WithRepoLockAsync(repo, async () =>
+        {
+            await GitCli.RunAsync(repo, ["worktree", "prune"], ct);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            await GitCli.RunOrThrowAsync(repo, ["worktree", "add", path, branch], ct);
+            return true;
+        }, ct);
+    }
+
     /// <summary>Removes a worktree (after merge or cancel); its branch and commits stay.</summary>
     public static async Task RemoveAsync(string repo, string path, CancellationToken ct)
     {

@@ -78,9 +78,7 @@ public static class MergeSteps
     public static async Task EnsureWorktreeAsync(MergeTarget t, CancellationToken ct)
     {
         if (Directory.Exists(t.Worktree) && (await GitCli.RunAsync(t.Worktree, ct, "rev-parse", "--git-dir")).Ok) return;
-        await GitCli.RunAsync(t.RepoPath, ct, "worktree", "prune");
-        Directory.CreateDirectory(Path.GetDirectoryName(t.Worktree)!);
-        await GitCli.CheckedAsync(t.RepoPath, ct, "worktree", "add", t.Worktree, t.Branch);
+        await Worktrees.RestoreAsync(t.RepoPath, t.Worktree, t.Branch, ct);
     }
 
     /// <summary>True when the base branch already contains <paramref name="candidate"/> (it landed before a crash).</summary>
