@@ -8,7 +8,8 @@
 // Steps ({"do": …}): print {text} | usage {cost, input, output, cache_read, cache_write, session} (a Claude
 // stream-json "result" line) | http {method, path, body} (REST call to ENTOURAGE_URL; {task_id}, {agent_id},
 // {team_id}, {turn_id} are substituted in path and body) | sleep {ms} | hang | touch {path} | wait_file {path}
-// | exit {code} | crash. Without a script it prints a Claude-style init and result and exits 0.
+// | exit {code} | crash. A step with "with_task": true runs only in a turn that works on a task. Without a script it
+// prints a Claude-style init and result and exits 0.
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
@@ -67,6 +68,8 @@ var printedResult = false;
 
 foreach (var step in steps.OfType<JsonObject>())
 {
+    // "with_task": true skips the step in a turn that works on no task (woken by a message alone).
+    if (step["with_task"]?.GetValue<bool>() == true && vars["task_id"].Length == 0) continue;
     switch (step["do"]?.GetValue<string>())
     {
         case "print":

@@ -53,8 +53,9 @@ public sealed class PostgresRestartTests : IAsyncLifetime
                     ["record_dir"] = _records,
                     ["steps"] = new JsonArray(
                         Step("sleep", new { ms = rng.Next(200, 1200) }),
-                        // Fails while the database is down: the turn fails and its work is retried.
-                        Step("http", new { method = "POST", path = "/api/v1/tasks/{task_id}/status", body = new { status = "done" } })),
+                        // Fails while the database is down: the turn fails and its work is retried. A turn woken by
+                        // a message alone, after its agent's tasks are done, has no task to finish.
+                        Step("http", new { method = "POST", path = "/api/v1/tasks/{task_id}/status", body = new { status = "done" }, with_task = true })),
                 }));
             var tasks = await BatchAsync(s, team, engineers, rng, 8, "first");
             var messages = new List<long>();
@@ -103,7 +104,11 @@ public sealed class PostgresRestartTests : IAsyncLifetime
                 return JsonNode.Parse(File.ReadAllText(record))!["tags"]!.AsArray().Select(x => x!.ToString());
             }).ToList();
             foreach (var m in messages)
-                given.Count(tag => tag == $"[message:{m}]").ShouldBe(1, $"message {m}: successful turns that were given it");
+            {
+                var request = await db.DispatchRequests.AsNoTracking().Where(d => d.Ref == m.ToString() && d.Reason == DispatchReason.Message)
+                    .Select(d => $"{d.State}, {d.Attempts} attempts, last error: {d.LastError}").FirstOrDefaultAsync();
+                given.Count(tag => tag == $"[message:{m}]").ShouldBe(1, $"message {m}: successful turns that were given it (its wake-up: {request})");
+            }
             var ready = given.Where(tag => tag.StartsWith("[task_ready:", StringComparison.Ordinal)).ToList();
             ready.Distinct().Count().ShouldBe(ready.Count, "a ready task was given to two successful turns");
             (await db.DispatchRequests.CountAsync(d => d.State == DispatchState.Dead)).ShouldBe(0);
