@@ -22,11 +22,23 @@ public sealed partial class Dispatcher(
     BudgetGuard budget,
     IDbContextFactory<AppDbContext> factory,
     IOptions<DispatchOptions> options,
+    IHostApplicationLifetime lifetime,
     TimeProvider clock,
     ILogger<Dispatcher> logger) : LoopService(logger, clock), IHostedLifecycleService
 {
     /// <summary>Teams found over budget, with the UTC day, so the human request is written once per day.</summary>
     private readonly Dictionary<Guid, DateOnly> _budgetNoticed = [];
+
+    /// <summary>
+    /// No turn starts before the API listens: an agent's first call (its status, a message) would be refused. A
+    /// restart with work left over claimed it before Kestrel was up, and the agent died on "connection refused".
+    /// </summary>
+    protected override async Task BeforeLoopAsync(CancellationToken ct)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var _ = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        await started.Task.WaitAsync(ct);
+    }
 
     protected override async Task<bool> IterateAsync(CancellationToken ct)
     {
