@@ -34,10 +34,12 @@ public static class ChangeTaskStatus
             // The change's time is read under the team's lock, after every change it could follow.
             if (await ChangeAsync(db, task, to, actor, reason, clock.GetUtcNow().UtcDateTime, settled, ct))
             {
-                // The change and its effects in one batch of plain statements (see TaskWrites), published once committed.
-                var written = await TaskWrites.SaveAsync(db, ct);
+                // The change and its effects in one batch of plain statements (see TaskWrites), published once
+                // committed (that rings the dispatcher), the context's bookkeeping done after that.
+                var saved = await TaskWrites.SaveAsync(db, ct);
                 await tx.CommitAsync(ct);
-                TaskWrites.Publish(db, written);
+                TaskWrites.Publish(db, saved.Changes);
+                saved.Accept();
             }
         }
         // The row as this transaction left it (tracked, so current): no second read of it for the answer.

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Globalization;
 using System.Text;
 using Entourage.Server.Storage;
 using Entourage.Server.Storage.Entities;
@@ -23,15 +24,25 @@ internal static class TaskWrites
 {
     public sealed record Change(string Kind, string Id, Guid TeamId, string Op);
 
-    /// <summary>The changes to publish after commit; null when SaveChanges saved (its interceptor publishes).</summary>
-    public static async Task<List<Change>?> SaveAsync(AppDbContext db, CancellationToken ct)
+    /// <summary>
+    /// What the batch wrote: the changes to publish after the commit (null when SaveChanges saved: its interceptor
+    /// publishes), and <see cref="Accept"/>, the context's bookkeeping (generated keys, entries unchanged), left for
+    /// after the commit and the publishing. It cost 0.3–0.4 ms on the path from "task done" to the dependent's turn:
+    /// the commit's ring waited for it, though nothing before the commit needs it.
+    /// </summary>
+    public sealed record Saved(List<Change>? Changes, Action Accept)
+    {
+        public static readonly Saved Nothing = new([], () => { });
+    }
+
+    public static async Task<Saved> SaveAsync(AppDbContext db, CancellationToken ct)
     {
         var entries = db.ChangeTracker.Entries().Where(e => e.State is EntityState.Added or EntityState.Modified or EntityState.Deleted).ToList();
-        if (entries.Count == 0) return [];
+        if (entries.Count == 0) return Saved.Nothing;
         if (!entries.All(Supported) || db.Database.CurrentTransaction is null)
         {
             await db.SaveChangesAsync(ct);
-            return null;
+            return new Saved(null, () => { });
         }
 
         await using var cmd = db.Command("");
@@ -62,14 +73,27 @@ internal static class TaskWrites
         for (var i = 0; i < entries.Count; i++)
         {
             var entry = entries[i];
-            var key = entry.Metadata.FindPrimaryKey()!.Properties[0];
-            var added = entry.State == EntityState.Added;
-            if (added) entry.Property(key.Name).CurrentValue = keys[i];
-            changes.Add(new Change(KindOf(entry.Metadata), keys[i].ToString(), (Guid)entry.Property("TeamId").CurrentValue!, added ? "added" : "modified"));
+            changes.Add(new Change(KindOf(entry.Metadata), keys[i].ToString(CultureInfo.InvariantCulture), TeamOf(entry.Entity), entry.State == EntityState.Added ? "added" : "modified"));
         }
-        db.ChangeTracker.AcceptAllChanges();
-        return changes;
+        return new Saved(changes, () =>
+        {
+            for (var i = 0; i < entries.Count; i++)
+            {
+                var entry = entries[i];
+                if (entry.State == EntityState.Added) entry.Property(entry.Metadata.FindPrimaryKey()!.Properties[0].Name).CurrentValue = keys[i];
+            }
+            db.ChangeTracker.AcceptAllChanges();
+        });
     }
+
+    /// <summary>The team of a row <see cref="Supported"/> lets through, read from the entity (not through EF's entry).</summary>
+    private static Guid TeamOf(object entity) => entity switch
+    {
+        TaskItem t => t.TeamId,
+        TaskEvent e => e.TeamId,
+        DispatchRequest r => r.TeamId,
+        _ => throw new InvalidOperationException($"TaskWrites does not write {entity.GetType().Name} rows."),
+    };
 
     public static void Publish(AppDbContext db, List<Change>? changes)
     {
