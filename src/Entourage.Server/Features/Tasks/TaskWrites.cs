@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
@@ -119,43 +120,63 @@ internal static class TaskWrites
         task.Version = readVersion + 1;
         version.IsModified = true;
 
-        var type = entry.Metadata;
-        var key = type.FindPrimaryKey()!.Properties[0];
-        sql.Append("UPDATE ").Append(type.GetTableName()).Append(" SET ");
+        var shape = ShapeOf(entry.Metadata);
+        sql.Append("UPDATE ").Append(shape.Table).Append(" SET ");
         var first = true;
-        foreach (var p in entry.Properties.Where(p => p.IsModified))
+        foreach (var c in shape.Columns)
         {
+            var p = entry.Property(c.Property);
+            if (!p.IsModified) continue;
             if (!first) sql.Append(", ");
             first = false;
-            sql.Append(p.Metadata.GetColumnName()).Append(" = ").Append(Parameter(cmd, p.Metadata, p.CurrentValue));
+            sql.Append(c.Name).Append(" = ").Append(Parameter(cmd, c, p.CurrentValue));
         }
-        sql.Append(" WHERE ").Append(key.GetColumnName()).Append(" = ").Append(Parameter(cmd, key, entry.Property(key.Name).CurrentValue))
-            .Append(" AND ").Append(version.Metadata.GetColumnName()).Append(" = ").Append(Parameter(cmd, version.Metadata, readVersion))
-            .Append(" RETURNING ").Append(key.GetColumnName()).Append(";\n");
+        var versionColumn = shape.Columns.First(c => c.Property == version.Metadata);
+        sql.Append(" WHERE ").Append(shape.Key.Name).Append(" = ").Append(Parameter(cmd, shape.Key, entry.Property(shape.Key.Property).CurrentValue))
+            .Append(" AND ").Append(versionColumn.Name).Append(" = ").Append(Parameter(cmd, versionColumn, readVersion))
+            .Append(" RETURNING ").Append(shape.Key.Name).Append(";\n");
     }
 
     private static void AppendInsert(StringBuilder sql, DbCommand cmd, EntityEntry entry)
     {
-        var type = entry.Metadata;
-        var key = type.FindPrimaryKey()!.Properties[0];
-        var columns = new List<string>();
-        var values = new List<string>();
-        foreach (var p in entry.Properties)
+        var shape = ShapeOf(entry.Metadata);
+        var values = entry.CurrentValues;
+        sql.Append(shape.Insert);
+        for (var i = 0; i < shape.Columns.Length; i++)
         {
-            if (p.Metadata == key) continue; // store-generated
-            columns.Add(p.Metadata.GetColumnName());
-            values.Add(Parameter(cmd, p.Metadata, p.CurrentValue));
+            if (i > 0) sql.Append(", ");
+            sql.Append(Parameter(cmd, shape.Columns[i], values[shape.Columns[i].Property]));
         }
-        sql.Append("INSERT INTO ").Append(type.GetTableName()).Append(" (").AppendJoin(", ", columns)
-            .Append(") VALUES (").AppendJoin(", ", values).Append(") RETURNING ").Append(key.GetColumnName()).Append(";\n");
+        sql.Append(") RETURNING ").Append(shape.Key.Name).Append(";\n");
     }
 
-    /// <summary>A parameter typed and converted by the property's own EF mapping, as SaveChanges would send it.</summary>
-    private static string Parameter(DbCommand cmd, IProperty property, object? value)
+    /// <summary>A column: its property, name and EF type mapping (the parameter's type and value conversion).</summary>
+    private sealed record Column(IProperty Property, string Name, RelationalTypeMapping Mapping);
+
+    /// <summary>
+    /// A table's statement parts, worked out once per entity type of each EF model (the tests run both stores in one
+    /// process): the store-generated key, the other columns, and the insert's head. Asking EF's metadata for every
+    /// column's name and mapping on every save cost 0.45–0.65 ms of the status change, more than running the batch
+    /// on SQLite.
+    /// </summary>
+    private sealed record Shape(string Table, Column Key, Column[] Columns, string Insert);
+
+    private static readonly ConcurrentDictionary<IEntityType, Shape> Shapes = new();
+
+    private static Shape ShapeOf(IEntityType type) => Shapes.GetOrAdd(type, static t =>
+    {
+        var keyProperty = t.FindPrimaryKey()!.Properties[0];
+        Column ColumnOf(IProperty p) => new(p, p.GetColumnName(), p.GetRelationalTypeMapping());
+        var columns = t.GetProperties().Where(p => p != keyProperty).Select(ColumnOf).ToArray();
+        var table = t.GetTableName()!;
+        return new Shape(table, ColumnOf(keyProperty), columns, $"INSERT INTO {table} ({string.Join(", ", columns.Select(c => c.Name))}) VALUES (");
+    });
+
+    /// <summary>A parameter typed and converted by the column's own EF mapping, as SaveChanges would send it.</summary>
+    private static string Parameter(DbCommand cmd, Column column, object? value)
     {
         var name = "p" + cmd.Parameters.Count;
-        var mapping = property.GetRelationalTypeMapping();
-        cmd.Parameters.Add(mapping.CreateParameter(cmd, name, value, property.IsNullable));
+        cmd.Parameters.Add(column.Mapping.CreateParameter(cmd, name, value, column.Property.IsNullable));
         return "@" + name;
     }
 
