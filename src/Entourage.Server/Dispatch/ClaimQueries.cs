@@ -161,6 +161,23 @@ internal static class ClaimQueries
         TokenHash = tokenHash,
     };
 
+    /// <summary>A turn about to be claimed: its id, lease end, start time and per-turn token (plaintext and hash).</summary>
+    public sealed record NewTurn(Guid Id, DateTime Now, DateTime Lease, string Token, string Hash, string Node)
+    {
+        public static NewTurn Create(string node, DateTime now, TimeSpan leaseFor)
+        {
+            var (token, hash, _) = TurnTokens.Mint();
+            return new NewTurn(Guid.CreateVersion7(), now, now + leaseFor, token, hash, node);
+        }
+    }
+
+    /// <summary>The claimed turn of a one-statement claim, its requests oldest first (RETURNING gives no order; the prompt lists them so).</summary>
+    public static ClaimedTurn Bind(NewTurn t, ClaimCandidate c, long? taskId, int attempt, List<DispatchRequest> requests)
+    {
+        requests.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return new ClaimedTurn(RunningTurn(t.Id, c, taskId, t.Node, attempt, t.Now, t.Lease, t.Hash), requests, t.Token);
+    }
+
     /// <summary>The running turn's row. The unique partial index rejects a second running turn of the agent.</summary>
     public static async Task InsertTurnAsync(AppDbContext db, Turn turn, CancellationToken ct)
     {

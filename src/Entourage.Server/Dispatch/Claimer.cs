@@ -159,6 +159,50 @@ public sealed partial class Claimer(
     }
 
     /// <summary>
+    /// A claim for an agent a write on this node said was about to get work (<see cref="Doorbell.Expect"/>), without
+    /// the candidates query: on PostgreSQL, a node without labels and no cluster-wide limit, one statement that
+    /// checks what that query and the claim would (pending work, no running turn, no team limits, placement) and
+    /// returns the agent's adapter. An agent whose CLI is not installed here (<paramref name="available"/> false) gets
+    /// its claim undone at once, its work pending as the candidates path would have left it. Anything else that is
+    /// not the common case changes nothing and is left to the pass's candidates query.
+    /// </summary>
+    /// <summary>How many turns this node started on a hint, without a candidates query (diagnostics; tests check the path is taken).</summary>
+    public long ExpectedClaims => Interlocked.Read(ref _expectedClaims);
+
+    private long _expectedClaims;
+
+    /// <summary>How many of those claims were given back because the agent's CLI is not installed here.</summary>
+    public long ExpectedClaimsUndone => Interlocked.Read(ref _expectedUndone);
+
+    private long _expectedUndone;
+
+    public async Task<ClaimedTurn?> TryExpectedAsync(AppDbContext db, Guid agentId, Guid teamId, Func<ClaimCandidate, bool> available, CancellationToken ct)
+    {
+        if (!db.IsPostgres || options.Value.GlobalMaxConcurrentAgents is not null || _labels.Count > 0) return null;
+        db.ChangeTracker.Clear();
+        var now = clock.GetUtcNow().UtcDateTime;
+        try
+        {
+            if (await QuickClaim.TryExpectedAsync(db, node.Id, agentId, teamId, options.Value.Lease, now, ct) is not ({ } claimed, var agent)) return null;
+            if (!available(agent))
+            {
+                await QuickClaim.UnclaimAsync(db, claimed.Turn.Id, now, ct);
+                Interlocked.Increment(ref _expectedUndone);
+                LogUnclaimed(logger, agentId);
+                return null;
+            }
+            db.Changes().PublishRaw("turn", claimed.Turn.Id.ToString(), claimed.Turn.TeamId, "added");
+            Interlocked.Increment(ref _expectedClaims);
+            return claimed;
+        }
+        catch (Exception ex) when (IsUniqueViolation(ex))
+        {
+            LogLostRace(logger, agentId);
+            return null;
+        }
+    }
+
+    /// <summary>
     /// An engineer's turn works one task: the ready work of its other tasks goes back to pending for its next turn.
     /// Consumed by this turn, it would be marked done with it and the other task never dispatched again. The
     /// manager keeps them all: it assigns every unassigned ready task in one turn.
@@ -191,6 +235,9 @@ public sealed partial class Claimer(
         DbUpdateException u => IsUniqueViolation(u.InnerException),
         _ => false,
     };
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Agent {AgentId}'s CLI is not installed on this node; the claim made on its hint was given back, its work left pending.")]
+    private static partial void LogUnclaimed(ILogger logger, Guid agentId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Agent {AgentId} already has a running turn on another node; claim rolled back.")]
     private static partial void LogLostRace(ILogger logger, Guid agentId);

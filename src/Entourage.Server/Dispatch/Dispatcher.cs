@@ -49,8 +49,18 @@ public sealed partial class Dispatcher(
         // One pooled context and connection for the pass: its candidates query and every claim it makes.
         await using var db = await factory.CreateDbContextAsync(ct);
         await db.Database.OpenConnectionAsync(ct);
-        var candidates = await claimer.CandidatesAsync(db, claimer.Self, max, ct);
         var started = 0;
+        // Agents a write on this node is giving work first, each in one statement (Doorbell.Expect); then the
+        // candidates query, the source of truth, for everything else (and for whatever a hint did not claim).
+        foreach (var (agentId, teamId) in doorbell.TakeExpected())
+        {
+            if (started >= free) break;
+            if (await claimer.TryExpectedAsync(db, agentId, teamId, a => adapters.Check(a.Adapter, AgentViews.ParseConfig(a.ConfigJson)).Available, ct) is not { } hinted) continue;
+            Start(hinted);
+            started++;
+        }
+        if (started >= free) return false;
+        var candidates = await claimer.CandidatesAsync(db, claimer.Self, max, ct);
         var blockedTeams = new HashSet<Guid>();
         foreach (var c in candidates)
         {

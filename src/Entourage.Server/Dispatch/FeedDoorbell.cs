@@ -19,6 +19,7 @@ public sealed partial class FeedDoorbell(ChangeFeed feed, Doorbell doorbell, ILo
         {
             if (Rings(e)) doorbell.Ring();
         });
+        feed.WorkExpected += doorbell.Expect;
         return Task.CompletedTask;
     }
 
@@ -31,7 +32,11 @@ public sealed partial class FeedDoorbell(ChangeFeed feed, Doorbell doorbell, ILo
 
     public void Dispose()
     {
-        Interlocked.Exchange(ref _observation, null)?.Dispose();
+        if (Interlocked.Exchange(ref _observation, null) is { } o)
+        {
+            o.Dispose();
+            feed.WorkExpected -= doorbell.Expect;
+        }
     }
 
     private static bool Rings(ChangeEvent e) => (e.Kind, e.Op) switch

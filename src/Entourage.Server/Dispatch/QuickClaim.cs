@@ -41,7 +41,7 @@ internal static class QuickClaim
     /// candidates query) or a task in progress sends the claim to the full path, so that variant writes no task row
     /// and stays the lean statement it was.
     /// </summary>
-    private static string PickSql(bool task) => $"""
+    private static string PickSql(bool task, bool expected = false) => $"""
         SELECT {(task ? """
                  COALESCE((SELECT MIN(p.task_id) FROM p),
                           (SELECT x.id FROM tasks x WHERE x.assignee_id = @agent AND x.status = 'in_progress' ORDER BY x.started_at DESC LIMIT 1))
@@ -51,7 +51,18 @@ internal static class QuickClaim
                    AND NOT EXISTS (SELECT 1 FROM tasks x WHERE x.assignee_id = @agent AND x.status = 'in_progress')
                  """)}
            AND NOT EXISTS (SELECT 1 FROM turns x WHERE x.agent_id = @agent AND x.state = 'running')
-           AND EXISTS (SELECT 1 FROM teams t WHERE t.id = @team AND t.max_concurrent_agents IS NULL AND t.daily_cost_limit_usd IS NULL)
+           AND EXISTS (SELECT 1 FROM teams t WHERE t.id = @team AND t.max_concurrent_agents IS NULL AND t.daily_cost_limit_usd IS NULL){(expected ? Placement : "")}
+        """;
+
+    /// <summary>
+    /// What the candidates query checks before any claim, for a claim made without it (<see cref="TryExpectedAsync"/>):
+    /// the agent is the team's, and placed on no runner in particular (only unlabelled nodes claim on a hint, and
+    /// such a node never runs pinned agents).
+    /// </summary>
+    private const string Placement = """
+
+           AND EXISTS (SELECT 1 FROM agents a JOIN teams tm ON tm.id = a.team_id
+                        WHERE a.id = @agent AND a.team_id = @team AND a.runner_labels IS NULL AND tm.runner_labels IS NULL)
         """;
 
     /// <summary>The turn_started entry's data, as <see cref="TaskHooks.OnTurnStartedAsync"/> serialises it: reasons in first-seen order, requests by id.</summary>
@@ -76,13 +87,16 @@ internal static class QuickClaim
 
     private static readonly string MessageClaimSql = ClaimSql(task: false);
 
-    private static string ClaimSql(bool task) => $"""
+    /// <summary>The message variant for an agent a write on this node named (<see cref="TryExpectedAsync"/>), with the agent's adapter and config.</summary>
+    private static readonly string ExpectedClaimSql = ClaimSql(task: false, expected: true);
+
+    private static string ClaimSql(bool task, bool expected = false) => $"""
         WITH p AS (
           SELECT r.id, r.reason, r.task_id FROM dispatch_requests r
            WHERE r.agent_id = @agent AND r.state = 'pending'
            ORDER BY r.priority, r.id
            FOR UPDATE SKIP LOCKED),
-        k AS ({PickSql(task)}),
+        k AS ({PickSql(task, expected)}),
         c AS (
           UPDATE dispatch_requests
              SET state = 'claimed', owner = @node, lease_until = @lease, turn_id = @turn, updated_at = @now
@@ -93,8 +107,15 @@ internal static class QuickClaim
           SELECT @turn, @agent, @team, (SELECT k.task_id FROM k), 'running', @node, MAX(c.attempts) + 1, @now, NULL, @now, @lease,
                  NULL, NULL, NULL, NULL, '', 0, 0, 0, 0, 0, @token_hash
             FROM c HAVING COUNT(*) > 0
-          RETURNING task_id, attempt){(task ? TaskWritesSql : "\nSELECT c.*, t.task_id, t.attempt, 0::bigint, NULL::bigint[], NULL::uuid")}
-          FROM c CROSS JOIN t
+          RETURNING task_id, attempt){(task ? TaskWritesSql : "\nSELECT c.*, t.task_id, t.attempt, 0::bigint, NULL::bigint[], NULL::uuid")}{(expected ? ", a.adapter, a.config_json" : "")}
+          FROM c CROSS JOIN t{(expected ? " JOIN agents a ON a.id = @agent" : "")}
+        """;
+
+    /// <summary>Gives a claim back that <see cref="TryExpectedAsync"/> made for an agent whose CLI is missing here: as if never made.</summary>
+    private const string UnclaimSql = """
+        DELETE FROM turns WHERE id = @turn AND state = 'running';
+        UPDATE dispatch_requests SET state = 'pending', owner = NULL, lease_until = NULL, turn_id = NULL, updated_at = @now
+         WHERE turn_id = @turn AND state = 'claimed';
         """;
 
     /// <summary>
@@ -105,17 +126,46 @@ internal static class QuickClaim
     public static async Task<(ClaimedTurn Turn, List<TaskWrites.Change> TaskChanges)?> TryAsync(
         AppDbContext db, string nodeId, ClaimCandidate c, TimeSpan leaseFor, DateTime now, CancellationToken ct)
     {
-        var turnId = Guid.CreateVersion7();
-        var lease = now + leaseFor;
-        var (token, hash, _) = TurnTokens.Mint();
+        var (claim, turn) = await ClaimAsync(db, nodeId, c.AgentId, c.TeamId, c.TaskWork ? TaskClaimSql : MessageClaimSql, c.TaskWork, leaseFor, now, ct);
+        return claim is null ? null : (ClaimQueries.Bind(turn, c, claim.TaskId, claim.Attempt, claim.Requests), claim.Changes());
+    }
+
+    /// <summary>
+    /// The claim for an agent a write on this node named (<see cref="Doorbell.Expect"/>), without the candidates
+    /// query: the message variant, which also checks the agent's placement and returns what that query would have
+    /// said about the agent (its adapter and config). Null when a condition did not hold (the full path will see to
+    /// the agent if it has work).
+    /// </summary>
+    /// <exception cref="PostgresException">A unique violation: another node started a turn of the agent meanwhile.</exception>
+    public static async Task<(ClaimedTurn Turn, ClaimCandidate Agent)?> TryExpectedAsync(
+        AppDbContext db, string nodeId, Guid agentId, Guid teamId, TimeSpan leaseFor, DateTime now, CancellationToken ct)
+    {
+        var (claim, turn) = await ClaimAsync(db, nodeId, agentId, teamId, ExpectedClaimSql, task: false, leaseFor, now, ct);
+        if (claim is null) return null;
+        var agent = new ClaimCandidate(agentId, teamId, claim.Adapter!, claim.ConfigJson!, TaskWork: false);
+        return (ClaimQueries.Bind(turn, agent, claim.TaskId, claim.Attempt, claim.Requests), agent);
+    }
+
+    /// <summary>Undoes a claim of <see cref="TryExpectedAsync"/> before its turn started (the agent's CLI is not installed here).</summary>
+    public static async Task UnclaimAsync(AppDbContext db, Guid turnId, DateTime now, CancellationToken ct) =>
+        await db.OnOpenConnectionAsync(async () =>
+        {
+            await using var cmd = db.Command(UnclaimSql).With("turn", turnId).With("now", now);
+            return await cmd.ExecuteNonQueryAsync(ct);
+        }, ct);
+
+    private static async Task<(Read? Claim, ClaimQueries.NewTurn Turn)> ClaimAsync(
+        AppDbContext db, string nodeId, Guid agentId, Guid teamId, string sql, bool task, TimeSpan leaseFor, DateTime now, CancellationToken ct)
+    {
+        var turn = ClaimQueries.NewTurn.Create(nodeId, now, leaseFor);
         var claim = await db.OnOpenConnectionAsync(async () =>
         {
-            await using var cmd = db.Command(c.TaskWork ? TaskClaimSql : MessageClaimSql)
-                .With("team", c.TeamId).With("node", nodeId).With("lease", lease).With("turn", turnId).With("token_hash", hash);
-            if (c.TaskWork) cmd.BindTurnStart(c.AgentId, now, TaskHooks.MovedData(turnId, c.AgentId)).With("key", TaskTransaction.LockKey(c.TeamId));
-            else cmd.With("agent", c.AgentId).With("now", now);
+            await using var cmd = db.Command(sql)
+                .With("team", teamId).With("node", nodeId).With("lease", turn.Lease).With("turn", turn.Id).With("token_hash", turn.Hash);
+            if (task) cmd.BindTurnStart(agentId, now, TaskHooks.MovedData(turn.Id, agentId)).With("key", TaskTransaction.LockKey(teamId));
+            else cmd.With("agent", agentId).With("now", now);
             await using var r = await cmd.ExecuteReaderAsync(ct);
-            if (c.TaskWork)
+            if (task)
             {
                 // The lock's row; its value is void.
                 while (await r.ReadAsync(ct)) { }
@@ -127,14 +177,11 @@ internal static class QuickClaim
                 read.Requests.Add(ClaimQueries.ReadRequest(r));
                 (read.TaskId, read.Attempt, read.Moved) = (r.NullableLong(15), r.GetInt32(16), r.GetInt64(17) > 0);
                 (read.EventIds, read.EventTeam) = (r.IsDBNull(18) ? [] : r.GetFieldValue<long[]>(18), r.NullableGuid(19));
+                if (r.FieldCount > 20) (read.Adapter, read.ConfigJson) = (r.GetString(20), r.GetString(21));
             }
             return read;
         }, ct);
-        if (claim.Requests.Count == 0) return null;
-        // RETURNING gives no order; the prompt lists the agent's new work oldest first.
-        claim.Requests.Sort((a, b) => a.Id.CompareTo(b.Id));
-        var turn = ClaimQueries.RunningTurn(turnId, c, claim.TaskId, nodeId, claim.Attempt, now, lease, hash);
-        return (new ClaimedTurn(turn, claim.Requests, token), claim.Changes());
+        return (claim.Requests.Count == 0 ? null : claim, turn);
     }
 
     /// <summary>The statement's answer: the claimed requests, each row repeating the turn's task, attempt and task writes.</summary>
@@ -146,6 +193,8 @@ internal static class QuickClaim
         public bool Moved { get; set; }
         public long[] EventIds { get; set; } = [];
         public Guid? EventTeam { get; set; }
+        public string? Adapter { get; set; }
+        public string? ConfigJson { get; set; }
 
         /// <summary>What the full path publishes after its commit, in its order: the task's move, then its entries.</summary>
         public List<TaskWrites.Change> Changes()

@@ -70,6 +70,9 @@ public sealed class ChangeInterceptor(ChangeFeed feed, TimeProvider clock) : ISa
     /// <summary>For writes done with raw SQL (claims, sweeps): publish by hand after they commit.</summary>
     public void PublishRaw(string kind, string id, Guid? teamId, string op) => feed.Publish(kind, id, teamId, op, clock.GetUtcNow().UtcDateTime);
 
+    /// <summary>Tells this node's dispatcher which agent the write about to commit gives work (<see cref="ChangeFeed.ExpectWork"/>).</summary>
+    public void ExpectWork(Guid agentId, Guid teamId) => feed.ExpectWork(agentId, teamId);
+
     private void Capture(DbContext? ctx)
     {
         if (ctx is null) return;

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Entourage.Client.Contracts;
 using Entourage.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using static Entourage.Tests.Dispatch.DispatchHarness;
 
 namespace Entourage.Tests.Dispatch;
@@ -199,6 +200,53 @@ public abstract class DispatcherContract(Store store) : IAsyncLifetime
         var kinds = await db.TaskEvents.Where(e => e.TaskId == task).OrderBy(e => e.Id).Select(e => e.Kind).ToListAsync();
         kinds.Count(k => k == "turn_started").ShouldBe(3);
         kinds.Count(k => k == "turn_ended").ShouldBe(3);
+    }
+
+    [Fact]
+    public async Task Messages_sent_here_start_their_turns_on_the_hint_on_postgres_and_each_runs_once()
+    {
+        var team = await CreateTeamAsync(_server);
+        var agent = await AddFakeAgentAsync(_server, team, "eng", Script(Step("print", new { text = "ok" })));
+        var claimer = _server.Services.GetRequiredService<Entourage.Server.Dispatch.Claimer>();
+        for (var i = 1; i <= 3; i++)
+        {
+            await SendMessageAsync(_server, team, agent, $"message {i}");
+            var done = i;
+            await WaitUntilAsync(_server, async db => await db.Turns.CountAsync(t => t.AgentId == agent && t.State == TurnState.Succeeded) == done, $"turn {i} to succeed");
+        }
+
+        await using var db = Db(_server);
+        (await db.Turns.CountAsync(t => t.AgentId == agent)).ShouldBe(3);
+        (await db.DispatchRequests.CountAsync(d => d.AgentId == agent && d.State == DispatchState.Done)).ShouldBe(3);
+        // PostgreSQL claims for the recipient a message names without asking the store who has work first; a pass
+        // already running when the message commits may still take it the ordinary way, so not every time.
+        if (store == Store.Postgres) claimer.ExpectedClaims.ShouldBeGreaterThan(0);
+        else claimer.ExpectedClaims.ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task A_message_to_an_agent_whose_cli_is_missing_stays_pending_with_no_turn()
+    {
+        var team = await CreateTeamAsync(_server);
+        var body = new JsonObject { ["name"] = "ghost", ["adapter"] = "command", ["config"] = new JsonObject { ["command"] = "/nonexistent/entourage-test-cli" } };
+        var ghost = (await _server.PostJsonAsync($"/api/v1/teams/{team}/agents", body.ToJsonString()))["id"]!.GetValue<Guid>();
+        var witness = await AddFakeAgentAsync(_server, team, "witness", Script(Step("print", new { text = "ok" })));
+
+        await SendMessageAsync(_server, team, ghost, "are you there?");
+        // The witness's message is sent after, so the pass that starts its turn has seen the ghost's message (on
+        // PostgreSQL its hint: claimed, found to have no CLI here, given back).
+        await SendMessageAsync(_server, team, witness, "and you?");
+        await WaitUntilAsync(_server, db => db.Turns.AnyAsync(t => t.AgentId == witness && t.State == TurnState.Succeeded), "the witness's turn");
+
+        await using var db = Db(_server);
+        (await db.Turns.CountAsync(t => t.AgentId == ghost)).ShouldBe(0);
+        var request = await db.DispatchRequests.SingleAsync(d => d.AgentId == ghost);
+        request.State.ShouldBe(DispatchState.Pending);
+        request.Attempts.ShouldBe(0);
+        request.TurnId.ShouldBeNull();
+        (await _server.GetJsonAsync($"/api/v1/agents/{ghost}"))["status"]!.GetValue<string>().ShouldBe("offline");
+        // On PostgreSQL the ghost's message was claimed on its hint and given back; SQLite never claims on a hint.
+        _server.Services.GetRequiredService<Entourage.Server.Dispatch.Claimer>().ExpectedClaimsUndone.ShouldBe(store == Store.Postgres ? 1 : 0);
     }
 
     [Fact]

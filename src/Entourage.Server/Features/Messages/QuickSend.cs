@@ -107,6 +107,9 @@ internal static class QuickSend
     {
         var personName = SendMessage.PersonSender(actor, request).Name;
         var now = clock.GetUtcNow().UtcDateTime;
+        // The dispatcher may claim for the recipient without its candidates query (Doorbell.Expect). Said before the
+        // statement, so the hint is there whichever ring wakes the dispatcher first: this node's, or the NOTIFY.
+        if (to.Id is { } recipient) db.Changes().ExpectWork(recipient, teamId);
         return await db.OnOpenConnectionAsync(async () =>
         {
             await using var cmd = db.Command(PostgresSql)
