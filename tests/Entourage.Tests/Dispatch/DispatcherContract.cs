@@ -225,7 +225,35 @@ public abstract class DispatcherContract(Store store) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_message_to_an_agent_whose_cli_is_missing_stays_pending_with_no_turn()
+    public async Task Each_dependent_made_ready_by_a_status_change_starts_once_with_its_task_moved_once()
+    {
+        var team = await CreateTeamAsync(_server);
+        var x = await AddFakeAgentAsync(_server, team, "eng-x", Script(Step("print", new { text = "ok" })));
+        var y = await AddFakeAgentAsync(_server, team, "eng-y", Script(Step("print", new { text = "ok" })));
+        var dependents = new List<long>();
+        for (var i = 1; i <= 3; i++)
+        {
+            var upstream = await AddReadyTaskAsync(_server, team, x, $"upstream {i}");
+            await WaitUntilAsync(_server, db => db.Turns.AnyAsync(t => t.TaskId == upstream && t.State == TurnState.Succeeded), $"upstream {i}'s turn");
+            var dependent = await AddTaskAsync(_server, team, y, $"dependent {i}", upstream);
+            dependents.Add(dependent);
+            await _server.PostJsonAsync($"/api/v1/tasks/{upstream}/status", """{"status": "done"}""");
+            await WaitUntilAsync(_server, db => db.Turns.AnyAsync(t => t.TaskId == dependent && t.State == TurnState.Succeeded), $"dependent {i}'s turn");
+        }
+
+        await using var db = Db(_server);
+        foreach (var dependent in dependents)
+        {
+            (await db.Turns.CountAsync(t => t.TaskId == dependent)).ShouldBe(1);
+            (await db.Tasks.SingleAsync(t => t.Id == dependent)).Status.ShouldBe(TaskState.InProgress);
+            var kinds = await db.TaskEvents.Where(e => e.TaskId == dependent).Select(e => e.Kind).ToListAsync();
+            kinds.Count(k => k == "turn_started").ShouldBe(1);
+            kinds.Count(k => k == "status_changed").ShouldBe(1);
+        }
+    }
+
+    [Fact]
+    public async Task Work_for_an_agent_whose_cli_is_missing_stays_pending_with_no_turn()
     {
         var team = await CreateTeamAsync(_server);
         var body = new JsonObject { ["name"] = "ghost", ["adapter"] = "command", ["config"] = new JsonObject { ["command"] = "/nonexistent/entourage-test-cli" } };
@@ -237,16 +265,24 @@ public abstract class DispatcherContract(Store store) : IAsyncLifetime
         // PostgreSQL its hint: claimed, found to have no CLI here, given back).
         await SendMessageAsync(_server, team, witness, "and you?");
         await WaitUntilAsync(_server, db => db.Turns.AnyAsync(t => t.AgentId == witness && t.State == TurnState.Succeeded), "the witness's turn");
+        var claimer = _server.Services.GetRequiredService<Entourage.Server.Dispatch.Claimer>();
+        // On PostgreSQL the ghost's message was claimed on its hint and given back; SQLite never claims on a hint.
+        claimer.ExpectedClaimsUndone.ShouldBe(store == Store.Postgres ? 1 : 0);
+
+        // A task for it too: no hint for task work, and the candidates query skips an agent with no CLI here.
+        var ghostTask = await AddReadyTaskAsync(_server, team, ghost, "haunt the build");
+        await SendMessageAsync(_server, team, witness, "still there?");
+        await WaitUntilAsync(_server, async db => await db.Turns.CountAsync(t => t.AgentId == witness && t.State == TurnState.Succeeded) == 2, "the witness's second turn");
+        claimer.ExpectedClaimsUndone.ShouldBe(store == Store.Postgres ? 1 : 0);
 
         await using var db = Db(_server);
-        (await db.Turns.CountAsync(t => t.AgentId == ghost)).ShouldBe(0);
-        var request = await db.DispatchRequests.SingleAsync(d => d.AgentId == ghost);
-        request.State.ShouldBe(DispatchState.Pending);
-        request.Attempts.ShouldBe(0);
-        request.TurnId.ShouldBeNull();
+        var ghostTurns = await db.Turns.Where(t => t.AgentId == ghost).ToListAsync();
+        string.Join("; ", ghostTurns.Select(t => $"task {t.TaskId} {t.State}: {t.Error}")).ShouldBe("", "the ghost should have no turn");
+        var requests = await db.DispatchRequests.Where(d => d.AgentId == ghost).ToListAsync();
+        requests.Count.ShouldBe(2);
+        requests.ShouldAllBe(r => r.State == DispatchState.Pending && r.Attempts == 0 && r.TurnId == null);
+        (await db.Tasks.SingleAsync(t => t.Id == ghostTask)).Status.ShouldBe(TaskState.Todo);
         (await _server.GetJsonAsync($"/api/v1/agents/{ghost}"))["status"]!.GetValue<string>().ShouldBe("offline");
-        // On PostgreSQL the ghost's message was claimed on its hint and given back; SQLite never claims on a hint.
-        _server.Services.GetRequiredService<Entourage.Server.Dispatch.Claimer>().ExpectedClaimsUndone.ShouldBe(store == Store.Postgres ? 1 : 0);
     }
 
     [Fact]
