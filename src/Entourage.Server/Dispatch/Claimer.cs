@@ -158,14 +158,6 @@ public sealed partial class Claimer(
         return (ClaimOutcome.Claimed, new ClaimedTurn(turn, requests, token));
     }
 
-    /// <summary>
-    /// A claim for an agent a write on this node said was about to get work (<see cref="Doorbell.Expect"/>), without
-    /// the candidates query: on PostgreSQL, a node without labels and no cluster-wide limit, one statement that
-    /// checks what that query and the claim would (pending work, no running turn, no team limits, placement) and
-    /// returns the agent's adapter. An agent whose CLI is not installed here (<paramref name="available"/> false) gets
-    /// its claim undone at once, its work pending as the candidates path would have left it. Anything else that is
-    /// not the common case changes nothing and is left to the pass's candidates query.
-    /// </summary>
     /// <summary>How many turns this node started on a hint, without a candidates query (diagnostics; tests check the path is taken).</summary>
     public long ExpectedClaims => Interlocked.Read(ref _expectedClaims);
 
@@ -176,6 +168,14 @@ public sealed partial class Claimer(
 
     private long _expectedUndone;
 
+    /// <summary>
+    /// A claim for an agent a write on this node said was about to get work (<see cref="Doorbell.Expect"/>), without
+    /// the candidates query: on PostgreSQL, a node without labels and no cluster-wide limit, one statement that
+    /// checks what that query and the claim would (pending work, no running turn, no team limits, placement) and
+    /// returns the agent's adapter. An agent whose CLI is not installed here (<paramref name="available"/> false) gets
+    /// its claim undone at once, its work pending as the candidates path would have left it. Anything else that is
+    /// not the common case changes nothing and is left to the pass's candidates query.
+    /// </summary>
     public async Task<ClaimedTurn?> TryExpectedAsync(AppDbContext db, Guid agentId, Guid teamId, Func<ClaimCandidate, bool> available, CancellationToken ct)
     {
         if (!db.IsPostgres || options.Value.GlobalMaxConcurrentAgents is not null || _labels.Count > 0) return null;

@@ -55,7 +55,7 @@ public sealed partial class Dispatcher(
         foreach (var (agentId, teamId) in doorbell.TakeExpected())
         {
             if (started >= free) break;
-            if (await claimer.TryExpectedAsync(db, agentId, teamId, a => adapters.Check(a.Adapter, AgentViews.ParseConfig(a.ConfigJson)).Available, ct) is not { } hinted) continue;
+            if (await claimer.TryExpectedAsync(db, agentId, teamId, Installed, ct) is not { } hinted) continue;
             Start(hinted);
             started++;
         }
@@ -68,7 +68,7 @@ public sealed partial class Dispatcher(
             if (blockedTeams.Contains(c.TeamId)) continue;
             // An agent whose CLI is not installed here shows offline; its work waits (pending) rather than
             // burning attempts on launches that cannot succeed.
-            if (!adapters.Check(c.Adapter, AgentViews.ParseConfig(c.ConfigJson)).Available) continue;
+            if (!Installed(c)) continue;
             var (outcome, claimed) = await claimer.TryClaimAsync(db, claimer.Self, c, ct);
             switch (outcome)
             {
@@ -93,6 +93,9 @@ public sealed partial class Dispatcher(
         // query after every claim would only compete with the turn that just started.
         return candidates.Count >= max && started > 0 && started < free;
     }
+
+    /// <summary>Whether the agent's CLI can be launched on this node (AdapterCatalog caches the lookup briefly).</summary>
+    private bool Installed(ClaimCandidate c) => adapters.Check(c.Adapter, AgentViews.ParseConfig(c.ConfigJson)).Available;
 
     protected override Task WaitAsync(CancellationToken ct) => doorbell.WaitAsync(options.Value.Poll, ct);
 

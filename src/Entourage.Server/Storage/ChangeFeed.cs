@@ -33,11 +33,6 @@ public sealed class ChangeFeed
     }
 
     /// <summary>
-    /// Calls <paramref name="observer"/> synchronously on the committing thread for every event, before any
-    /// subscriber sees it. For cheap, non-throwing reactions on the latency path only (ringing the dispatcher's
-    /// doorbell): a channel subscriber costs a thread-pool hop per event, milliseconds on a loaded machine.
-    /// </summary>
-    /// <summary>
     /// Raised before a write that will give an agent new work commits (a message on PostgreSQL): a hint for the
     /// dispatcher, never an event of the feed. See <see cref="Dispatch.Doorbell.Expect"/>.
     /// </summary>
@@ -45,6 +40,11 @@ public sealed class ChangeFeed
 
     public void ExpectWork(Guid agentId, Guid teamId) => WorkExpected?.Invoke(agentId, teamId);
 
+    /// <summary>
+    /// Calls <paramref name="observer"/> synchronously on the committing thread for every event, before any
+    /// subscriber sees it. For cheap, non-throwing reactions on the latency path only (ringing the dispatcher's
+    /// doorbell): a channel subscriber costs a thread-pool hop per event, milliseconds on a loaded machine.
+    /// </summary>
     public IDisposable Observe(Action<ChangeEvent> observer)
     {
         lock (_gate) _observers = [.. _observers, observer];

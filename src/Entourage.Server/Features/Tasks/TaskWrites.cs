@@ -81,7 +81,7 @@ internal static class TaskWrites
             for (var i = 0; i < entries.Count; i++)
             {
                 var entry = entries[i];
-                if (entry.State == EntityState.Added) entry.Property(entry.Metadata.FindPrimaryKey()!.Properties[0].Name).CurrentValue = keys[i];
+                if (entry.State == EntityState.Added) entry.Property(ShapeOf(entry.Metadata).Key.Property).CurrentValue = keys[i];
             }
             db.ChangeTracker.AcceptAllChanges();
         });
