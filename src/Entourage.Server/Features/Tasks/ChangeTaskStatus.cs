@@ -28,7 +28,7 @@ public static class ChangeTaskStatus
     public static async Task<TaskDto> ExecuteAsync(AppDbContext db, long taskId, TaskState to, Actor actor, string? reason, TimeProvider clock, CancellationToken ct)
     {
         // A move to a terminal state reads its dependents with the task, in the same batch (TaskLoad).
-        var (tx, task, settled) = await TaskLoad.BeginForChangeAsync(db, taskId, to.IsTerminal(), clock.GetUtcNow().UtcDateTime, ct);
+        var (tx, task, settled, edges) = await TaskLoad.BeginForChangeAsync(db, taskId, to.IsTerminal(), clock.GetUtcNow().UtcDateTime, ct);
         await using (tx)
         {
             // The change's time is read under the team's lock, after every change it could follow.
@@ -42,8 +42,9 @@ public static class ChangeTaskStatus
                 saved.Accept();
             }
         }
-        // The row as this transaction left it (tracked, so current): no second read of it for the answer.
-        return (await TaskViews.ToDtosAsync(db, [task], ct))[0];
+        // The row as this transaction left it (tracked, so current): no second read of it for the answer, nor of its
+        // edges when the first batch read them.
+        return edges is not null ? TaskViews.ToDto(task, edges) : (await TaskViews.ToDtosAsync(db, [task], ct))[0];
     }
 
     /// <summary>

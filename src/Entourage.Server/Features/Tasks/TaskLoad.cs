@@ -40,22 +40,22 @@ internal static class TaskLoad
     /// command and attached, as EF's tracking query would leave it (<see cref="Materialize"/>). 404 when the task does
     /// not exist. A context already tracking the task takes the general path, which reloads it.
     /// <para>
-    /// With <paramref name="settledReads"/> (a change to a terminal state), the same batch also runs
+    /// The batch also reads what the change's answer needs besides the row (<see cref="TaskViews.EdgesSql"/>).
+    /// With <paramref name="settledReads"/> (a change to a terminal state), it also runs
     /// <see cref="DagEffects.SettledSql"/>, whose result the caller hands to <see cref="DagEffects"/>: another round
     /// trip fewer. Null on the general path, where DagEffects reads it itself.
     /// </para>
     /// </summary>
     /// <param name="now">The time of the batch's own writes (the task's retired wake-ups).</param>
-    public static async Task<(IDbContextTransaction Tx, TaskItem Task, DagEffects.Settled? Settled)> BeginForChangeAsync(
-        AppDbContext db, long taskId, bool settledReads, DateTime now, CancellationToken ct)
+    public static async Task<ForChange> BeginForChangeAsync(AppDbContext db, long taskId, bool settledReads, DateTime now, CancellationToken ct)
     {
         var tracked = db.Tasks.Local.Any(t => t.Id == taskId);
         var tx = tracked ? await TaskTransaction.BeginForTaskAsync(db, taskId, ct) : await db.Database.BeginTransactionAsync(ct);
         try
         {
-            if (tracked) return (tx, await ForUpdateAsync(db, taskId, ct), null);
-            var (task, settled) = await ReadAttachedAsync(db, taskId, settledReads, now, ct);
-            return (tx, task ?? throw ApiProblem.NotFound("task", taskId), settled);
+            if (tracked) return new ForChange(tx, await ForUpdateAsync(db, taskId, ct), null, null);
+            var (task, settled, edges) = await ReadAttachedAsync(db, taskId, settledReads, now, ct);
+            return new ForChange(tx, task ?? throw ApiProblem.NotFound("task", taskId), settled, edges);
         }
         catch
         {
@@ -64,14 +64,22 @@ internal static class TaskLoad
         }
     }
 
-    private static async Task<(TaskItem? Task, DagEffects.Settled? Settled)> ReadAttachedAsync(AppDbContext db, long taskId, bool settledReads, DateTime now, CancellationToken ct)
+    /// <summary>
+    /// What <see cref="BeginForChangeAsync"/> began and read: the transaction, the task (tracked), and on the batched
+    /// path the DAG reads (<see cref="DagEffects.SettledSql"/>, when asked for) and the answer's
+    /// (<see cref="TaskViews.EdgesSql"/>); null where that path read nothing.
+    /// </summary>
+    public sealed record ForChange(IDbContextTransaction Tx, TaskItem Task, DagEffects.Settled? Settled, TaskViews.Edges? Edges);
+
+    private static async Task<(TaskItem? Task, DagEffects.Settled? Settled, TaskViews.Edges? Edges)> ReadAttachedAsync(
+        AppDbContext db, long taskId, bool settledReads, DateTime now, CancellationToken ct)
     {
         var type = db.Model.FindEntityType(typeof(TaskItem))!;
         var properties = type.GetProperties().ToList();
         var select = $"SELECT {string.Join(", ", properties.Select(p => p.GetColumnName()))} FROM {type.GetTableName()} WHERE id = @id";
         var sql = db.IsPostgres
-            ? $"SELECT pg_advisory_xact_lock({TaskTransaction.LockKeySql("t.team_id")}) FROM tasks t WHERE t.id = @id;\n{select}"
-            : select;
+            ? $"SELECT pg_advisory_xact_lock({TaskTransaction.LockKeySql("t.team_id")}) FROM tasks t WHERE t.id = @id;\n{select};\n{TaskViews.EdgesSql}"
+            : $"{select};\n{TaskViews.EdgesSql}";
         await using var cmd = db.Command(settledReads ? sql + ";\n" + DagEffects.SettledSql : sql).With("id", taskId);
         if (settledReads) cmd.BindSettled(taskId, now);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
@@ -81,12 +89,14 @@ internal static class TaskLoad
             while (await reader.ReadAsync(ct)) { }
             if (!await reader.NextResultAsync(ct)) throw new InvalidOperationException("The task read of the lock batch returned no result.");
         }
-        if (!await reader.ReadAsync(ct)) return (null, null);
+        if (!await reader.ReadAsync(ct)) return (null, null, null);
         var task = Materialize(reader, properties);
         db.Tasks.Attach(task);
-        if (!settledReads) return (task, null);
+        if (!await reader.NextResultAsync(ct)) throw new InvalidOperationException("The answer's reads of the task read batch returned no result.");
+        var edges = await TaskViews.ReadEdgesAsync(reader, ct);
+        if (!settledReads) return (task, null, edges);
         if (!await reader.NextResultAsync(ct)) throw new InvalidOperationException("The settled reads of the task read batch returned no result.");
-        return (task, await DagEffects.ReadSettledAsync(reader, ct));
+        return (task, await DagEffects.ReadSettledAsync(reader, ct), edges);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Entourage.Client.Contracts;
 using Entourage.Server.Hosting;
 using Entourage.Server.Storage;
@@ -39,39 +40,53 @@ public static class TaskViews
     }
 
     /// <summary>
-    /// One task (a status change's answer, a created task, GET /tasks/{id}): its edges and assignee's name in one
-    /// plain command, not three EF queries; a status change's answer is built while the dispatcher claims the turn
-    /// it caused, on the same two cores.
+    /// One task (a created task, GET /tasks/{id}): its edges and assignee's name in one plain command
+    /// (<see cref="EdgesSql"/>), not three EF queries.
     /// </summary>
     private static Task<TaskDto> ToDtoAsync(AppDbContext db, TaskItem task, CancellationToken ct) =>
         db.OnOpenConnectionAsync(async () =>
         {
-            var sql = """
-                SELECT 0, d.depends_on_id, t.status, NULL FROM task_dependencies d JOIN tasks t ON t.id = d.depends_on_id WHERE d.task_id = @id
-                UNION ALL SELECT 1, d.task_id, NULL, NULL FROM task_dependencies d WHERE d.depends_on_id = @id
-                """;
-            if (task.AssigneeId is not null) sql += "\nUNION ALL SELECT 2, 0, NULL, a.name FROM agents a WHERE a.id = @assignee";
-            await using var cmd = db.Command(sql).With("id", task.Id);
-            if (task.AssigneeId is { } assignee) cmd.With("assignee", assignee);
-            var deps = new List<Dep>();
-            var dependents = new List<long>();
-            string? name = null;
-            await using (var r = await cmd.ExecuteReaderAsync(ct))
-            {
-                while (await r.ReadAsync(ct))
-                {
-                    switch (r.GetInt32(0))
-                    {
-                        case 0: deps.Add(new Dep(r.GetInt64(1), EnumNames.Parse<TaskState>(r.GetString(2)))); break;
-                        case 1: dependents.Add(r.GetInt64(1)); break;
-                        default: name = r.GetString(3); break;
-                    }
-                }
-            }
-            return Build(task, [.. deps.OrderBy(d => d.DependsOnId)], [.. dependents.Order()], name);
+            await using var cmd = db.Command(EdgesSql).With("id", task.Id);
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            return ToDto(task, await ReadEdgesAsync(r, ct));
         }, ct);
 
-    private sealed record Dep(long DependsOnId, TaskState Status);
+    /// <summary>
+    /// What a task's answer needs besides its row: its dependencies with their states, its dependents, its
+    /// assignee's name. A statement of its own, so a status change can read it in the batch that reads the task
+    /// (<see cref="TaskLoad"/>): its answer is then built without a query after the commit, while the dispatcher
+    /// claims the turn the change caused on the same two cores. The change itself alters none of these.
+    /// </summary>
+    internal const string EdgesSql = """
+        SELECT 0, d.depends_on_id, t.status, NULL FROM task_dependencies d JOIN tasks t ON t.id = d.depends_on_id WHERE d.task_id = @id
+        UNION ALL SELECT 1, d.task_id, NULL, NULL FROM task_dependencies d WHERE d.depends_on_id = @id
+        UNION ALL SELECT 2, 0, NULL, a.name FROM agents a WHERE a.id = (SELECT k.assignee_id FROM tasks k WHERE k.id = @id)
+        """;
+
+    /// <summary>The result of <see cref="EdgesSql"/>, the reader positioned on it.</summary>
+    internal sealed record Edges(List<Dep> Deps, List<long> Dependents, string? AssigneeName);
+
+    internal static async Task<Edges> ReadEdgesAsync(DbDataReader r, CancellationToken ct)
+    {
+        var deps = new List<Dep>();
+        var dependents = new List<long>();
+        string? name = null;
+        while (await r.ReadAsync(ct))
+        {
+            switch (r.GetInt32(0))
+            {
+                case 0: deps.Add(new Dep(r.GetInt64(1), EnumNames.Parse<TaskState>(r.GetString(2)))); break;
+                case 1: dependents.Add(r.GetInt64(1)); break;
+                default: name = r.GetString(3); break;
+            }
+        }
+        return new Edges([.. deps.OrderBy(d => d.DependsOnId)], [.. dependents.Order()], name);
+    }
+
+    /// <summary>The answer for a task row and its <see cref="Edges"/>, read in the same transaction.</summary>
+    internal static TaskDto ToDto(TaskItem task, Edges edges) => Build(task, edges.Deps, edges.Dependents, edges.AssigneeName);
+
+    internal sealed record Dep(long DependsOnId, TaskState Status);
 
     /// <summary><paramref name="deps"/> and <paramref name="dependents"/> ordered by id.</summary>
     private static TaskDto Build(TaskItem t, List<Dep> deps, List<long> dependents, string? assigneeName)
