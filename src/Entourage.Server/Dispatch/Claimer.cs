@@ -175,16 +175,21 @@ public sealed partial class Claimer(
     /// returns the agent's adapter. An agent whose CLI is not installed here (<paramref name="available"/> false) gets
     /// its claim undone at once, its work pending as the candidates path would have left it. Anything else that is
     /// not the common case changes nothing and is left to the pass's candidates query.
+    /// <para>
+    /// With <paramref name="launch"/> (task work; the caller has found its CLI installed here), the task variant: the
+    /// team's lock and one statement that also moves the task and writes its timeline, made only while the agent
+    /// still runs as <paramref name="launch"/> says, so nothing has to be given back.
+    /// </para>
     /// </summary>
-    public async Task<ClaimedTurn?> TryExpectedAsync(AppDbContext db, Guid agentId, Guid teamId, Func<ClaimCandidate, bool> available, CancellationToken ct)
+    public async Task<ClaimedTurn?> TryExpectedAsync(AppDbContext db, Guid agentId, Guid teamId, AgentLaunch? launch, Func<ClaimCandidate, bool> available, CancellationToken ct)
     {
         if (!db.IsPostgres || options.Value.GlobalMaxConcurrentAgents is not null || _labels.Count > 0) return null;
         db.ChangeTracker.Clear();
         var now = clock.GetUtcNow().UtcDateTime;
         try
         {
-            if (await QuickClaim.TryExpectedAsync(db, node.Id, agentId, teamId, options.Value.Lease, now, ct) is not ({ } claimed, var agent)) return null;
-            if (!available(agent))
+            if (await QuickClaim.TryExpectedAsync(db, node.Id, agentId, teamId, launch, options.Value.Lease, now, ct) is not ({ } claimed, var agent, var taskChanges)) return null;
+            if (launch is null && !available(agent))
             {
                 await QuickClaim.UnclaimAsync(db, claimed.Turn.Id, now, ct);
                 Interlocked.Increment(ref _expectedUndone);
@@ -192,6 +197,7 @@ public sealed partial class Claimer(
                 return null;
             }
             db.Changes().PublishRaw("turn", claimed.Turn.Id.ToString(), claimed.Turn.TeamId, "added");
+            TaskWrites.Publish(db, taskChanges);
             Interlocked.Increment(ref _expectedClaims);
             return claimed;
         }

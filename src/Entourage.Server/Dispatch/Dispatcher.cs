@@ -52,10 +52,12 @@ public sealed partial class Dispatcher(
         var started = 0;
         // Agents a write on this node is giving work first, each in one statement (Doorbell.Expect); then the
         // candidates query, the source of truth, for everything else (and for whatever a hint did not claim).
-        foreach (var (agentId, teamId) in doorbell.TakeExpected())
+        foreach (var (agentId, teamId, launch) in doorbell.TakeExpected())
         {
             if (started >= free) break;
-            if (await claimer.TryExpectedAsync(db, agentId, teamId, Installed, ct) is not { } hinted) continue;
+            // Task work is claimed on a hint only for a CLI found here; otherwise the candidates query sees to it.
+            if (launch is not null && !Installed(new ClaimCandidate(agentId, teamId, launch.Adapter, launch.ConfigJson, TaskWork: true))) continue;
+            if (await claimer.TryExpectedAsync(db, agentId, teamId, launch, Installed, ct) is not { } hinted) continue;
             Start(hinted);
             started++;
         }

@@ -15,7 +15,7 @@ public sealed class Doorbell
     /// </summary>
     public Task NextRing => Volatile.Read(ref _next).Task;
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, Guid> _expected = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, (Guid Team, AgentLaunch? Launch)> _expected = new();
 
     /// <summary>
     /// Notes an agent about to get work from a write on this node, before that write commits (its ring follows the
@@ -28,20 +28,26 @@ public sealed class Doorbell
     /// with work. Hints are kept for at most <see cref="MaxExpected"/> agents: a node whose dispatcher is off, or a
     /// flood of messages to unknown ids, must not grow this without bound.
     /// </summary>
-    public void Expect(Guid agentId, Guid teamId)
+    /// <param name="launch">
+    /// For task work (a dependent made ready): what the agent runs as. Its claim is then the task variant, made only
+    /// when that CLI is installed here and the agent still runs as said (see <see cref="AgentLaunch"/>). Once an agent
+    /// is expected with task work, a later message hint keeps it (the task variant claims messages too).
+    /// </param>
+    public void Expect(Guid agentId, Guid teamId, AgentLaunch? launch = null)
     {
-        if (_expected.Count < MaxExpected) _expected[agentId] = teamId;
+        if (_expected.Count < MaxExpected || _expected.ContainsKey(agentId))
+            _expected.AddOrUpdate(agentId, (teamId, launch), (_, old) => (teamId, launch ?? old.Launch));
     }
 
     public const int MaxExpected = 1024;
 
-    /// <summary>The agents expected since the last call (agent, team), each once.</summary>
-    public List<(Guid AgentId, Guid TeamId)> TakeExpected()
+    /// <summary>The agents expected since the last call (agent, team, launch for task work), each once.</summary>
+    public List<(Guid AgentId, Guid TeamId, AgentLaunch? Launch)> TakeExpected()
     {
         if (_expected.IsEmpty) return [];
-        var taken = new List<(Guid, Guid)>();
+        var taken = new List<(Guid, Guid, AgentLaunch?)>();
         foreach (var agent in _expected.Keys)
-            if (_expected.TryRemove(agent, out var team)) taken.Add((agent, team));
+            if (_expected.TryRemove(agent, out var e)) taken.Add((agent, e.Team, e.Launch));
         return taken;
     }
 

@@ -51,7 +51,7 @@ internal static class QuickClaim
                    AND NOT EXISTS (SELECT 1 FROM tasks x WHERE x.assignee_id = @agent AND x.status = 'in_progress')
                  """)}
            AND NOT EXISTS (SELECT 1 FROM turns x WHERE x.agent_id = @agent AND x.state = 'running')
-           AND EXISTS (SELECT 1 FROM teams t WHERE t.id = @team AND t.max_concurrent_agents IS NULL AND t.daily_cost_limit_usd IS NULL){(expected ? Placement : "")}
+           AND EXISTS (SELECT 1 FROM teams t WHERE t.id = @team AND t.max_concurrent_agents IS NULL AND t.daily_cost_limit_usd IS NULL){(expected ? Placement : "")}{(expected && task ? SameLaunch : "")}
         """;
 
     /// <summary>
@@ -63,6 +63,17 @@ internal static class QuickClaim
 
            AND EXISTS (SELECT 1 FROM agents a JOIN teams tm ON tm.id = a.team_id
                         WHERE a.id = @agent AND a.team_id = @team AND a.runner_labels IS NULL AND tm.runner_labels IS NULL)
+        """;
+
+    /// <summary>
+    /// For task work claimed on a hint: the agent still runs as the hint said (<see cref="AgentLaunch"/>), whose CLI the
+    /// dispatcher found installed here before claiming. The rule that turns an adapter and config into an executable
+    /// stays in one place (<see cref="Agents.AdapterCatalog"/>); a change to the agent since the hint leaves the
+    /// claim to the candidates query, which checks it again.
+    /// </summary>
+    private const string SameLaunch = """
+
+           AND EXISTS (SELECT 1 FROM agents a WHERE a.id = @agent AND a.adapter = @adapter AND a.config_json = @config_json)
         """;
 
     /// <summary>The turn_started entry's data, as <see cref="TaskHooks.OnTurnStartedAsync"/> serialises it: reasons in first-seen order, requests by id.</summary>
@@ -89,6 +100,9 @@ internal static class QuickClaim
 
     /// <summary>The message variant for an agent a write on this node named (<see cref="TryExpectedAsync"/>), with the agent's adapter and config.</summary>
     private static readonly string ExpectedClaimSql = ClaimSql(task: false, expected: true);
+
+    /// <summary>The task variant for an agent a write on this node named with task work, and what it runs as.</summary>
+    private static readonly string ExpectedTaskClaimSql = LockSql + ClaimSql(task: true, expected: true);
 
     private static string ClaimSql(bool task, bool expected = false) => $"""
         WITH p AS (
@@ -132,18 +146,21 @@ internal static class QuickClaim
 
     /// <summary>
     /// The claim for an agent a write on this node named (<see cref="Doorbell.Expect"/>), without the candidates
-    /// query: the message variant, which also checks the agent's placement and returns what that query would have
-    /// said about the agent (its adapter and config). Null when a condition did not hold (the full path will see to
-    /// the agent if it has work).
+    /// query: the message variant, or with <paramref name="launch"/> the task variant, each also checking the
+    /// agent's placement (the task variant: that it still runs as <paramref name="launch"/>) and returning what that
+    /// query would have said about the agent (its adapter and config). Null when a condition did not hold (the full
+    /// path will see to the agent if it has work).
     /// </summary>
     /// <exception cref="PostgresException">A unique violation: another node started a turn of the agent meanwhile.</exception>
-    public static async Task<(ClaimedTurn Turn, ClaimCandidate Agent)?> TryExpectedAsync(
-        AppDbContext db, string nodeId, Guid agentId, Guid teamId, TimeSpan leaseFor, DateTime now, CancellationToken ct)
+    public static async Task<(ClaimedTurn Turn, ClaimCandidate Agent, List<TaskWrites.Change> TaskChanges)?> TryExpectedAsync(
+        AppDbContext db, string nodeId, Guid agentId, Guid teamId, AgentLaunch? launch, TimeSpan leaseFor, DateTime now, CancellationToken ct)
     {
-        var (claim, turn) = await ClaimAsync(db, nodeId, agentId, teamId, ExpectedClaimSql, task: false, leaseFor, now, ct);
+        var task = launch is not null;
+        var (claim, turn) = await ClaimAsync(db, nodeId, agentId, teamId, task ? ExpectedTaskClaimSql : ExpectedClaimSql, task, leaseFor, now, ct,
+            cmd => { if (launch is not null) cmd.With("adapter", launch.Adapter).With("config_json", launch.ConfigJson); });
         if (claim is null) return null;
-        var agent = new ClaimCandidate(agentId, teamId, claim.Adapter!, claim.ConfigJson!, TaskWork: false);
-        return (ClaimQueries.Bind(turn, agent, claim.TaskId, claim.Attempt, claim.Requests), agent);
+        var agent = new ClaimCandidate(agentId, teamId, claim.Adapter!, claim.ConfigJson!, TaskWork: task);
+        return (ClaimQueries.Bind(turn, agent, claim.TaskId, claim.Attempt, claim.Requests), agent, claim.Changes());
     }
 
     /// <summary>Undoes a claim of <see cref="TryExpectedAsync"/> before its turn started (the agent's CLI is not installed here).</summary>
@@ -154,8 +171,10 @@ internal static class QuickClaim
             return await cmd.ExecuteNonQueryAsync(ct);
         }, ct);
 
+    /// <param name="bind">The variant's own parameters, if any.</param>
     private static async Task<(Read? Claim, ClaimQueries.NewTurn Turn)> ClaimAsync(
-        AppDbContext db, string nodeId, Guid agentId, Guid teamId, string sql, bool task, TimeSpan leaseFor, DateTime now, CancellationToken ct)
+        AppDbContext db, string nodeId, Guid agentId, Guid teamId, string sql, bool task, TimeSpan leaseFor, DateTime now, CancellationToken ct,
+        Action<System.Data.Common.DbCommand>? bind = null)
     {
         var turn = ClaimQueries.NewTurn.Create(nodeId, now, leaseFor);
         var claim = await db.OnOpenConnectionAsync(async () =>
@@ -164,6 +183,7 @@ internal static class QuickClaim
                 .With("team", teamId).With("node", nodeId).With("lease", turn.Lease).With("turn", turn.Id).With("token_hash", turn.Hash);
             if (task) cmd.BindTurnStart(agentId, now, TaskHooks.MovedData(turn.Id, agentId)).With("key", TaskTransaction.LockKey(teamId));
             else cmd.With("agent", agentId).With("now", now);
+            bind?.Invoke(cmd);
             await using var r = await cmd.ExecuteReaderAsync(ct);
             if (task)
             {

@@ -36,9 +36,10 @@ public sealed class ChangeFeed
     /// Raised before a write that will give an agent new work commits (a message on PostgreSQL): a hint for the
     /// dispatcher, never an event of the feed. See <see cref="Dispatch.Doorbell.Expect"/>.
     /// </summary>
-    public event Action<Guid, Guid>? WorkExpected;
+    public event Action<Guid, Guid, Dispatch.AgentLaunch?>? WorkExpected;
 
-    public void ExpectWork(Guid agentId, Guid teamId) => WorkExpected?.Invoke(agentId, teamId);
+    /// <param name="launch">For task work: what the agent runs as, read in the write's own transaction (null for a message).</param>
+    public void ExpectWork(Guid agentId, Guid teamId, Dispatch.AgentLaunch? launch = null) => WorkExpected?.Invoke(agentId, teamId, launch);
 
     /// <summary>
     /// Calls <paramref name="observer"/> synchronously on the committing thread for every event, before any

@@ -250,6 +250,11 @@ public abstract class DispatcherContract(Store store) : IAsyncLifetime
             kinds.Count(k => k == "turn_started").ShouldBe(1);
             kinds.Count(k => k == "status_changed").ShouldBe(1);
         }
+        // PostgreSQL claims a dependent's turn on the hint the status change left (no message was sent here, so
+        // every hinted claim was a task's); a pass already running may still take it the ordinary way.
+        var claimer = _server.Services.GetRequiredService<Entourage.Server.Dispatch.Claimer>();
+        if (store == Store.Postgres) claimer.ExpectedClaims.ShouldBeGreaterThan(0);
+        else claimer.ExpectedClaims.ShouldBe(0);
     }
 
     [Fact]
@@ -269,19 +274,30 @@ public abstract class DispatcherContract(Store store) : IAsyncLifetime
         // On PostgreSQL the ghost's message was claimed on its hint and given back; SQLite never claims on a hint.
         claimer.ExpectedClaimsUndone.ShouldBe(store == Store.Postgres ? 1 : 0);
 
-        // A task for it too: no hint for task work, and the candidates query skips an agent with no CLI here.
+        // A task for it too: no hint for a created task, and the candidates query skips an agent with no CLI here.
         var ghostTask = await AddReadyTaskAsync(_server, team, ghost, "haunt the build");
         await SendMessageAsync(_server, team, witness, "still there?");
         await WaitUntilAsync(_server, async db => await db.Turns.CountAsync(t => t.AgentId == witness && t.State == TurnState.Succeeded) == 2, "the witness's second turn");
+        claimer.ExpectedClaimsUndone.ShouldBe(store == Store.Postgres ? 1 : 0);
+
+        // And a dependent made ready by a status change, whose hint carries what the ghost runs as: its CLI is found
+        // missing before any claim (a task claim is not given back like a message claim), so nothing to undo.
+        var upstream = await AddReadyTaskAsync(_server, team, witness, "lay the ground");
+        await WaitUntilAsync(_server, db => db.Turns.AnyAsync(t => t.TaskId == upstream && t.State == TurnState.Succeeded), "the upstream task's turn");
+        var ghostDependent = await AddTaskAsync(_server, team, ghost, "haunt what was built", upstream);
+        await _server.PostJsonAsync($"/api/v1/tasks/{upstream}/status", """{"status": "done"}""");
+        await SendMessageAsync(_server, team, witness, "done?");
+        await WaitUntilAsync(_server, async db => await db.Turns.CountAsync(t => t.AgentId == witness && t.State == TurnState.Succeeded) == 4, "the witness's fourth turn");
         claimer.ExpectedClaimsUndone.ShouldBe(store == Store.Postgres ? 1 : 0);
 
         await using var db = Db(_server);
         var ghostTurns = await db.Turns.Where(t => t.AgentId == ghost).ToListAsync();
         string.Join("; ", ghostTurns.Select(t => $"task {t.TaskId} {t.State}: {t.Error}")).ShouldBe("", "the ghost should have no turn");
         var requests = await db.DispatchRequests.Where(d => d.AgentId == ghost).ToListAsync();
-        requests.Count.ShouldBe(2);
+        requests.Count.ShouldBe(3);
         requests.ShouldAllBe(r => r.State == DispatchState.Pending && r.Attempts == 0 && r.TurnId == null);
         (await db.Tasks.SingleAsync(t => t.Id == ghostTask)).Status.ShouldBe(TaskState.Todo);
+        (await db.Tasks.SingleAsync(t => t.Id == ghostDependent)).Status.ShouldBe(TaskState.Todo);
         (await _server.GetJsonAsync($"/api/v1/agents/{ghost}"))["status"]!.GetValue<string>().ShouldBe("offline");
     }
 

@@ -17,7 +17,8 @@ namespace Entourage.Server.Features.Tasks;
 public static class DagEffects
 {
     /// <summary>A todo dependent of a task that just settled, with what the "done" path needs to know about it.</summary>
-    internal sealed record Dependent(long Id, Guid TeamId, Guid? AssigneeId, bool OtherUnfinished, bool ReadyPending);
+    /// <param name="AssigneeLaunch">What the assignee runs as, for this node's dispatcher (<see cref="Dispatch.Doorbell.Expect"/>).</param>
+    internal sealed record Dependent(long Id, Guid TeamId, Guid? AssigneeId, bool OtherUnfinished, bool ReadyPending, Dispatch.AgentLaunch? AssigneeLaunch);
 
     /// <summary>What a task reaching a terminal state reads (and retires) in the store; see <see cref="SettledSql"/>.</summary>
     internal sealed record Settled(List<Dependent> Dependents, bool OpenWaits);
@@ -94,7 +95,13 @@ public static class DagEffects
                 TaskTimeline.Add(db, dep.Id, dep.TeamId, "unblocked", actor, now, data: new { Dependency = task.Id });
                 if (dep.AssigneeId is { } assignee)
                 {
-                    if (!dep.ReadyPending) DispatchRequests.Enqueue(db, dep.TeamId, assignee, DispatchReason.TaskReady, now, dep.Id, dep.Id.ToString());
+                    if (!dep.ReadyPending)
+                    {
+                        DispatchRequests.Enqueue(db, dep.TeamId, assignee, DispatchReason.TaskReady, now, dep.Id, dep.Id.ToString());
+                        // This node's dispatcher may claim the dependent's turn without its candidates query once
+                        // this commits (said now, before the commit's ring; see Doorbell.Expect).
+                        if (dep.AssigneeLaunch is { } launch) db.Changes().ExpectWork(assignee, dep.TeamId, launch);
+                    }
                 }
                 else await EnqueueUnblockedAsync(db, dep.Id, dep.TeamId, null, actor, now, toManagerIfUnassigned: true, ct);
             }
@@ -140,8 +147,9 @@ public static class DagEffects
             EXISTS (SELECT 1 FROM task_dependencies d2 JOIN tasks x ON x.id = d2.depends_on_id
                     WHERE d2.task_id = t.id AND x.id <> @settled_task AND x.status <> @settled_done),
             EXISTS (SELECT 1 FROM dispatch_requests r
-                    WHERE r.agent_id = t.assignee_id AND r.task_id = t.id AND r.reason = @settled_ready AND r.state = @settled_pending)
-        FROM task_dependencies d JOIN tasks t ON t.id = d.task_id
+                    WHERE r.agent_id = t.assignee_id AND r.task_id = t.id AND r.reason = @settled_ready AND r.state = @settled_pending),
+            a.adapter, a.config_json
+        FROM task_dependencies d JOIN tasks t ON t.id = d.task_id LEFT JOIN agents a ON a.id = t.assignee_id
         WHERE d.depends_on_id = @settled_task AND t.status = @settled_todo;
         SELECT EXISTS (SELECT 1 FROM task_waits w WHERE w.team_id = (SELECT k.team_id FROM tasks k WHERE k.id = @settled_task) AND w.completed_at IS NULL);
         """;
@@ -161,7 +169,8 @@ public static class DagEffects
     {
         var dependents = new List<Dependent>();
         while (await r.ReadAsync(ct))
-            dependents.Add(new Dependent(r.GetInt64(0), r.Guid(1), r.NullableGuid(2), r.GetBoolean(3), r.GetBoolean(4)));
+            dependents.Add(new Dependent(r.GetInt64(0), r.Guid(1), r.NullableGuid(2), r.GetBoolean(3), r.GetBoolean(4),
+                r.IsDBNull(5) || r.IsDBNull(6) ? null : new Dispatch.AgentLaunch(r.GetString(5), r.GetString(6))));
         if (!await r.NextResultAsync(ct) || !await r.ReadAsync(ct)) throw new InvalidOperationException("The open-waits check returned nothing.");
         return new Settled(dependents, r.GetBoolean(0));
     }
