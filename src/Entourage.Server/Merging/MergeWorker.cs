@@ -28,7 +28,17 @@ public sealed partial class MergeWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var sub = feed.Subscribe();
+        // Woken by queue changes only, picked out on the committing thread: a feed subscription woke this loop on
+        // a thread-pool thread for every committed change of the server (a status change publishes four), on the
+        // same two cores as the dispatcher claiming the turn that change caused. Registered before the first look,
+        // so a change committed after it is never missed.
+        using var wake = new SemaphoreSlim(0, 1);
+        using var observation = feed.Observe(e =>
+        {
+            if (e.Kind != "merge_queue_item") return;
+            try { if (wake.CurrentCount == 0) wake.Release(); }
+            catch (SemaphoreFullException) { }
+        });
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -51,22 +61,9 @@ public sealed partial class MergeWorker(
             var idle = failures > 0
                 ? TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, failures)))
                 : TimeSpan.FromSeconds(Math.Max(1, options.Value.PollSeconds));
-            try { await WaitForWakeAsync(sub, idle, stoppingToken); }
+            try { await wake.WaitAsync(idle, stoppingToken); }
             catch (OperationCanceledException) { return; }
         }
-    }
-
-    private static async Task WaitForWakeAsync(ChangeFeed.Subscription sub, TimeSpan idle, CancellationToken ct)
-    {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        cts.CancelAfter(idle);
-        try
-        {
-            while (await sub.Reader.WaitToReadAsync(cts.Token))
-                while (sub.Reader.TryRead(out var e))
-                    if (e.Kind == "merge_queue_item") return;
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
     }
 
     /// <summary>Claims and processes one queue item; false when there was nothing to do.</summary>
