@@ -68,7 +68,7 @@ public sealed class ProductPaths : IAsyncDisposable
         var (total, answer, gap) = (new List<double>(n), new List<double>(n), new List<double>(n));
         for (var i = 0; i < n; i++)
         {
-            using var sub = _feed.Subscribe();
+            using var watch = new FeedWatch(_feed);
             await Sampling.SettleAsync();
             var sent = DateTime.UtcNow;
             var sw = Stopwatch.StartNew();
@@ -76,11 +76,11 @@ public sealed class ProductPaths : IAsyncDisposable
             answer.Add(sw.Elapsed.TotalMilliseconds);
             // In either order: the dispatcher may already be awake (the last turn's end rang it) and claim the
             // request between the message's commit and the publishing of its event.
-            var (committed, turn) = await BothAsync(sub, ("message", "added"), ("turn", "added"));
+            var (committed, turn) = await watch.BothAsync(("message", "added"), ("turn", "added"));
             total.Add(Claimed(sent, turn));
             // Both stamped by the server's commit hook, on one clock.
             gap.Add((turn.At - committed.At).TotalMilliseconds);
-            await NextAsync(sub, "turn", "modified", turn.Id);
+            await watch.NextAsync("turn", "modified", turn.Id);
         }
         return (total, answer, gap);
     }
@@ -111,17 +111,17 @@ public sealed class ProductPaths : IAsyncDisposable
         var results = new List<double>(n);
         for (var i = 0; i < n; i++)
         {
-            using var sub = _feed.Subscribe();
+            using var watch = new FeedWatch(_feed);
             var a = await CreateTaskAsync($"upstream {i}", _x);
-            var first = await NextAsync(sub, "turn", "added");
-            await NextAsync(sub, "turn", "modified", first);
+            var first = (await watch.NextAsync("turn", "added")).Id;
+            await watch.NextAsync("turn", "modified", first);
             await CreateTaskAsync($"downstream {i}", _y, a);
             await Sampling.SettleAsync();
             var sent = DateTime.UtcNow;
             await SendUnreadAsync(HttpMethod.Post, $"/api/v1/tasks/{a}/status", """{"status": "done"}""");
-            var dependent = await NextEventAsync(sub, "turn", "added");
+            var dependent = await watch.NextAsync("turn", "added");
             results.Add(Claimed(sent, dependent));
-            await NextAsync(sub, "turn", "modified", dependent.Id);
+            await watch.NextAsync("turn", "modified", dependent.Id);
         }
         return results;
     }
@@ -131,10 +131,10 @@ public sealed class ProductPaths : IAsyncDisposable
         var results = new List<double>(n);
         for (var i = 0; i < n; i++)
         {
-            using var sub = _feed.Subscribe();
+            using var watch = new FeedWatch(_feed);
             var t = await CreateTaskAsync($"awaited {i}", _x);
-            var turn = await NextAsync(sub, "turn", "added");
-            await NextAsync(sub, "turn", "modified", turn);
+            var turn = (await watch.NextAsync("turn", "added")).Id;
+            await watch.NextAsync("turn", "modified", turn);
             var wait = SendAsync(HttpMethod.Post, "/api/v1/tasks/wait", $$"""{"task_ids": ["{{t}}"], "timeout_seconds": 60}""");
             // Let the wait reach the server and subscribe before the task finishes.
             await Task.Delay(20);
@@ -157,32 +157,6 @@ public sealed class ProductPaths : IAsyncDisposable
         var body = new JsonObject { ["title"] = title, ["assignee_id"] = assignee.ToString() };
         if (dependsOn is { } d) body["depends_on"] = new JsonArray(d);
         return (await SendAsync(HttpMethod.Post, $"/api/v1/teams/{_team}/tasks", body.ToJsonString()))["id"]!.GetValue<long>();
-    }
-
-    private static async Task<string> NextAsync(ChangeFeed.Subscription sub, string kind, string op, string? id = null) =>
-        (await NextEventAsync(sub, kind, op, id)).Id;
-
-    private static async Task<(ChangeEvent First, ChangeEvent Second)> BothAsync(ChangeFeed.Subscription sub, (string Kind, string Op) first, (string Kind, string Op) second)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        ChangeEvent? a = null, b = null;
-        while (a is null || b is null)
-        {
-            var e = await sub.Reader.ReadAsync(cts.Token);
-            if (a is null && e.Kind == first.Kind && e.Op == first.Op) a = e;
-            else if (b is null && e.Kind == second.Kind && e.Op == second.Op) b = e;
-        }
-        return (a, b);
-    }
-
-    private static async Task<ChangeEvent> NextEventAsync(ChangeFeed.Subscription sub, string kind, string op, string? id = null)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var e = await sub.Reader.ReadAsync(cts.Token);
-            if (e.Kind == kind && e.Op == op && (id is null || e.Id == id)) return e;
-        }
     }
 
     private async Task<JsonNode> GetAsync(string path) => (await _http.GetFromJsonAsync<JsonNode>(path))!;
