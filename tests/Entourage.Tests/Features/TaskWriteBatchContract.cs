@@ -27,11 +27,9 @@ public abstract class TaskWriteBatchContract(Store store) : IAsyncLifetime
     public async Task A_save_writes_every_row_and_the_context_stays_usable()
     {
         var ct = TestContext.Current.CancellationToken;
-        var t = await _s.TeamAsync();
-        var id = await _s.TaskAsync(t.Id, """{"title": "Unassigned, so nobody's turn touches it"}""");
-
-        await using var db = DispatchHarness.Db(_s);
-        var task = await db.Tasks.SingleAsync(x => x.Id == id, ct);
+        var (db, task) = await TrackedTaskAsync(ct);
+        await using var _ = db;
+        var id = task.Id;
         var tx = await db.Database.BeginTransactionAsync(ct);
         await using (tx)
         {
@@ -54,11 +52,9 @@ public abstract class TaskWriteBatchContract(Store store) : IAsyncLifetime
     public async Task A_save_over_a_row_changed_since_it_was_read_conflicts_and_writes_nothing()
     {
         var ct = TestContext.Current.CancellationToken;
-        var t = await _s.TeamAsync();
-        var id = await _s.TaskAsync(t.Id, """{"title": "Unassigned, so nobody's turn touches it"}""");
-
-        await using var db = DispatchHarness.Db(_s);
-        var task = await db.Tasks.SingleAsync(x => x.Id == id, ct);
+        var (db, task) = await TrackedTaskAsync(ct);
+        await using var _ = db;
+        var id = task.Id;
         // Another writer changes the row after this context read it.
         await using (var other = DispatchHarness.Db(_s))
         {
@@ -79,6 +75,15 @@ public abstract class TaskWriteBatchContract(Store store) : IAsyncLifetime
         row.Status.ShouldBe(TaskState.Todo);
         (await fresh.TaskEvents.CountAsync(e => e.TaskId == id && e.Kind == "probe_stale", ct)).ShouldBe(0, "the batch's insert must have been rolled back with it");
         await using (var next = await db.Database.BeginTransactionAsync(ct)) await next.CommitAsync(ct);
+    }
+
+    /// <summary>A new task nobody's turn touches (unassigned), read and tracked by a context of its own.</summary>
+    private async Task<(AppDbContext Db, TaskItem Task)> TrackedTaskAsync(CancellationToken ct)
+    {
+        var t = await _s.TeamAsync();
+        var id = await _s.TaskAsync(t.Id, """{"title": "Unassigned, so nobody's turn touches it"}""");
+        var db = DispatchHarness.Db(_s);
+        return (db, await db.Tasks.SingleAsync(x => x.Id == id, ct));
     }
 
     /// <summary>A change of the kind a status change leaves: the task modified, a timeline entry added (inserted first, as there).</summary>
