@@ -56,7 +56,7 @@ public sealed partial class Dispatcher(
         {
             if (started >= free) break;
             // Task work is claimed on a hint only for a CLI found here; otherwise the candidates query sees to it.
-            if (launch is not null && !Installed(new ClaimCandidate(agentId, teamId, launch.Adapter, launch.ConfigJson, TaskWork: true))) continue;
+            if (launch is not null && !Installed(launch.Adapter, launch.ConfigJson)) continue;
             if (await claimer.TryExpectedAsync(db, agentId, teamId, launch, Installed, ct) is not { } hinted) continue;
             Start(hinted);
             started++;
@@ -97,7 +97,9 @@ public sealed partial class Dispatcher(
     }
 
     /// <summary>Whether the agent's CLI can be launched on this node (AdapterCatalog caches the lookup briefly).</summary>
-    private bool Installed(ClaimCandidate c) => adapters.Check(c.Adapter, AgentViews.ParseConfig(c.ConfigJson)).Available;
+    private bool Installed(string adapter, string configJson) => adapters.Check(adapter, AgentViews.ParseConfig(configJson)).Available;
+
+    private bool Installed(ClaimCandidate c) => Installed(c.Adapter, c.ConfigJson);
 
     protected override Task WaitAsync(CancellationToken ct) => doorbell.WaitAsync(options.Value.Poll, ct);
 

@@ -6,7 +6,7 @@ namespace Entourage.Server.Dispatch;
 /// </summary>
 public sealed class Doorbell
 {
-    private readonly SemaphoreSlim _signal = new(0, 1);
+    private readonly WakeSignal _signal = new();
     private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>
@@ -54,9 +54,7 @@ public sealed class Doorbell
     public void Ring()
     {
         Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-        // Coalesce: at most one pending ring.
-        try { if (_signal.CurrentCount == 0) _signal.Release(); }
-        catch (SemaphoreFullException) { }
+        _signal.Signal();
     }
 
     /// <summary>Waits for a ring or the fallback poll interval, whichever comes first.</summary>

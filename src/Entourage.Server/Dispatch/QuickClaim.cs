@@ -156,8 +156,7 @@ internal static class QuickClaim
         AppDbContext db, string nodeId, Guid agentId, Guid teamId, AgentLaunch? launch, TimeSpan leaseFor, DateTime now, CancellationToken ct)
     {
         var task = launch is not null;
-        var (claim, turn) = await ClaimAsync(db, nodeId, agentId, teamId, task ? ExpectedTaskClaimSql : ExpectedClaimSql, task, leaseFor, now, ct,
-            cmd => { if (launch is not null) cmd.With("adapter", launch.Adapter).With("config_json", launch.ConfigJson); });
+        var (claim, turn) = await ClaimAsync(db, nodeId, agentId, teamId, task ? ExpectedTaskClaimSql : ExpectedClaimSql, task, leaseFor, now, ct, launch);
         if (claim is null) return null;
         var agent = new ClaimCandidate(agentId, teamId, claim.Adapter!, claim.ConfigJson!, TaskWork: task);
         return (ClaimQueries.Bind(turn, agent, claim.TaskId, claim.Attempt, claim.Requests), agent, claim.Changes());
@@ -171,10 +170,10 @@ internal static class QuickClaim
             return await cmd.ExecuteNonQueryAsync(ct);
         }, ct);
 
-    /// <param name="bind">The variant's own parameters, if any.</param>
+    /// <param name="launch">For the task variant claimed on a hint: what the agent must still run as (<see cref="SameLaunch"/>).</param>
     private static async Task<(Read? Claim, ClaimQueries.NewTurn Turn)> ClaimAsync(
         AppDbContext db, string nodeId, Guid agentId, Guid teamId, string sql, bool task, TimeSpan leaseFor, DateTime now, CancellationToken ct,
-        Action<System.Data.Common.DbCommand>? bind = null)
+        AgentLaunch? launch = null)
     {
         var turn = ClaimQueries.NewTurn.Create(nodeId, now, leaseFor);
         var claim = await db.OnOpenConnectionAsync(async () =>
@@ -183,7 +182,7 @@ internal static class QuickClaim
                 .With("team", teamId).With("node", nodeId).With("lease", turn.Lease).With("turn", turn.Id).With("token_hash", turn.Hash);
             if (task) cmd.BindTurnStart(agentId, now, TaskHooks.MovedData(turn.Id, agentId)).With("key", TaskTransaction.LockKey(teamId));
             else cmd.With("agent", agentId).With("now", now);
-            bind?.Invoke(cmd);
+            if (launch is not null) cmd.With("adapter", launch.Adapter).With("config_json", launch.ConfigJson);
             await using var r = await cmd.ExecuteReaderAsync(ct);
             if (task)
             {

@@ -1,3 +1,4 @@
+using Entourage.Server.Dispatch;
 using Entourage.Server.Git;
 using Entourage.Client.Contracts;
 using Entourage.Server.Storage;
@@ -32,12 +33,10 @@ public sealed partial class MergeWorker(
         // a thread-pool thread for every committed change of the server (a status change publishes four), on the
         // same two cores as the dispatcher claiming the turn that change caused. Registered before the first look,
         // so a change committed after it is never missed.
-        using var wake = new SemaphoreSlim(0, 1);
+        using var wake = new WakeSignal();
         using var observation = feed.Observe(e =>
         {
-            if (e.Kind != "merge_queue_item") return;
-            try { if (wake.CurrentCount == 0) wake.Release(); }
-            catch (SemaphoreFullException) { }
+            if (e.Kind == "merge_queue_item") wake.Signal();
         });
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)

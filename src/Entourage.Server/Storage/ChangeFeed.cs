@@ -33,8 +33,8 @@ public sealed class ChangeFeed
     }
 
     /// <summary>
-    /// Raised before a write that will give an agent new work commits (a message on PostgreSQL): a hint for the
-    /// dispatcher, never an event of the feed. See <see cref="Dispatch.Doorbell.Expect"/>.
+    /// Raised before a write that will give an agent new work commits (a message, or a dependent made ready): a hint
+    /// for the dispatcher (taken on PostgreSQL), never an event of the feed. See <see cref="Dispatch.Doorbell.Expect"/>.
     /// </summary>
     public event Action<Guid, Guid, Dispatch.AgentLaunch?>? WorkExpected;
 
