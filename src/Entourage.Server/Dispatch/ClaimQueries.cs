@@ -125,24 +125,24 @@ internal static class ClaimQueries
         return list;
     }
 
-    /// <summary>A dispatch request from the first 15 columns of a row, in <see cref="ClaimColumns"/> order.</summary>
-    public static DispatchRequest ReadRequest(System.Data.Common.DbDataReader r) => new()
+    /// <summary>A dispatch request from 15 columns of a row from column <paramref name="at"/> on, in <see cref="ClaimColumns"/> order.</summary>
+    public static DispatchRequest ReadRequest(System.Data.Common.DbDataReader r, int at = 0) => new()
     {
-        Id = r.GetInt64(0),
-        AgentId = r.Guid(1),
-        TeamId = r.Guid(2),
-        Reason = EnumNames.Parse<DispatchReason>(r.GetString(3)),
-        Ref = r.NullableString(4),
-        TaskId = r.NullableLong(5),
-        State = EnumNames.Parse<DispatchState>(r.GetString(6)),
-        Priority = r.GetInt32(7),
-        Attempts = r.GetInt32(8),
-        Owner = r.NullableString(9),
-        LeaseUntil = r.NullableUtc(10),
-        TurnId = r.NullableGuid(11),
-        LastError = r.NullableString(12),
-        CreatedAt = r.Utc(13),
-        UpdatedAt = r.Utc(14),
+        Id = r.GetInt64(at + 0),
+        AgentId = r.Guid(at + 1),
+        TeamId = r.Guid(at + 2),
+        Reason = EnumNames.Parse<DispatchReason>(r.GetString(at + 3)),
+        Ref = r.NullableString(at + 4),
+        TaskId = r.NullableLong(at + 5),
+        State = EnumNames.Parse<DispatchState>(r.GetString(at + 6)),
+        Priority = r.GetInt32(at + 7),
+        Attempts = r.GetInt32(at + 8),
+        Owner = r.NullableString(at + 9),
+        LeaseUntil = r.NullableUtc(at + 10),
+        TurnId = r.NullableGuid(at + 11),
+        LastError = r.NullableString(at + 12),
+        CreatedAt = r.Utc(at + 13),
+        UpdatedAt = r.Utc(at + 14),
     };
 
     /// <summary>The row of a turn a claim starts (what <see cref="InsertTurnAsync"/> writes).</summary>

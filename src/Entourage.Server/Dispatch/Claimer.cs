@@ -96,8 +96,7 @@ public sealed partial class Claimer(
             {
                 if (await QuickClaim.TryAsync(db, who.Id, c, options.Value.Lease, clock.GetUtcNow().UtcDateTime, ct) is ({ } quick, var quickChanges))
                 {
-                    db.Changes().PublishRaw("turn", quick.Turn.Id.ToString(), quick.Turn.TeamId, "added");
-                    TaskWrites.Publish(db, quickChanges);
+                    Publish(db, quick, quickChanges);
                     return (ClaimOutcome.Claimed, quick);
                 }
             }
@@ -107,44 +106,16 @@ public sealed partial class Claimer(
                 return (ClaimOutcome.AgentBusy, null);
             }
         }
-        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         // The team's DAG lock (PostgreSQL): serialises this claim with the team's other claims and task
         // transitions on every node, so two nodes cannot both take the team's last concurrency slot.
         await using var tx = await TaskTransaction.BeginAsync(db, c.TeamId, ct);
-        var gate = await ClaimQueries.GateAsync(db, c.TeamId, c.AgentId, today, ct);
-        if (gate is null) return (ClaimOutcome.NothingPending, null);
-        if (gate.MaxConcurrentAgents is { } limit && gate.Running >= limit) return (ClaimOutcome.TeamAtConcurrencyLimit, null);
-        if (gate.DailyCostLimitUsd is { } cap && gate.Spent >= cap) return (ClaimOutcome.TeamOverBudget, null);
-        if (gate.AgentBusy) return (ClaimOutcome.AgentBusy, null);
-        if (options.Value.GlobalMaxConcurrentAgents is { } global)
-        {
-            // The cluster-wide limit: one lock for every node's claims (taken after the team's, always in that
-            // order), so two nodes cannot both take the last slot. Only paid for when the limit is configured.
-            if (db.IsPostgres) await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({GlobalLimitLockKey})", ct);
-            if (await db.Turns.CountAsync(t => t.State == TurnState.Running, ct) >= global)
-                return (ClaimOutcome.GlobalAtConcurrencyLimit, null);
-        }
-
-        // The start time is read under the lock: a turn that ended before this claim could take its slot has an
-        // earlier end time, so start/end times never show more turns at once than the limit allowed.
-        var now = clock.GetUtcNow().UtcDateTime;
-        var turnId = Guid.CreateVersion7();
-        var lease = now + options.Value.Lease;
-        var requests = await ClaimQueries.ClaimRequestsAsync(db, who.Id, c.AgentId, turnId, lease, now, ct);
-        if (requests.Count == 0) return (ClaimOutcome.NothingPending, null);
-
-        var taskId = PickTask(requests, gate.CurrentTask);
-        requests = await ReleaseOtherReadyTasksAsync(db, c.AgentId, taskId, requests, ct);
-        var (token, hash, _) = TurnTokens.Mint();
-        var turn = ClaimQueries.RunningTurn(turnId, c, taskId, who.Id, requests.Max(r => r.Attempts) + 1, now, lease, hash);
-        List<TaskWrites.Change>? taskChanges = null;
         try
         {
-            // The turn row, the task's move and its timeline entries are written by hand (ClaimQueries, TaskHooks)
-            // and published below after the commit. The move re-checks its conditions in its own UPDATE.
-            await ClaimQueries.InsertTurnAsync(db, turn, ct);
-            if (taskId is { } tid) taskChanges = await TaskHooks.OnTurnStartedAsync(db, tid, turn, requests, now, ct);
+            var (outcome, claimed, taskChanges) = await ClaimInTransactionAsync(db, who, c, ct);
+            if (claimed is null) return (outcome, null);
             await tx.CommitAsync(ct);
+            Publish(db, claimed, taskChanges);
+            return (outcome, claimed);
         }
         catch (Exception ex) when (IsUniqueViolation(ex))
         {
@@ -153,9 +124,57 @@ public sealed partial class Claimer(
             LogLostRace(logger, c.AgentId);
             return (ClaimOutcome.AgentBusy, null);
         }
-        db.Changes().PublishRaw("turn", turn.Id.ToString(), turn.TeamId, "added");
+    }
+
+    /// <summary>What a claim publishes after its commit, in the full path's order: the turn, then the task's move and entries.</summary>
+    internal static void Publish(AppDbContext db, ClaimedTurn claimed, List<TaskWrites.Change>? taskChanges)
+    {
+        db.Changes().PublishRaw("turn", claimed.Turn.Id.ToString(), claimed.Turn.TeamId, "added");
         TaskWrites.Publish(db, taskChanges);
-        return (ClaimOutcome.Claimed, new ClaimedTurn(turn, requests, token));
+    }
+
+    /// <summary>
+    /// The full path's claim inside the caller's transaction, which holds the team's lock on PostgreSQL (SQLite: its
+    /// BEGIN IMMEDIATE made it the only writer): the limits gate, the claim of the agent's pending requests, the turn
+    /// row and the task's start. The caller commits, then publishes (<see cref="Publish"/>); a unique violation of
+    /// the one-running-turn index surfaces from the turn's insert or the commit. A write on this node that gives an
+    /// agent work claims its turn this way before committing (<see cref="TurnSlots.Reserve"/>).
+    /// </summary>
+    internal async Task<(ClaimOutcome Outcome, ClaimedTurn? Turn, List<TaskWrites.Change>? TaskChanges)> ClaimInTransactionAsync(
+        AppDbContext db, ClaimingNode who, ClaimCandidate c, CancellationToken ct)
+    {
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var gate = await ClaimQueries.GateAsync(db, c.TeamId, c.AgentId, today, ct);
+        if (gate is null) return (ClaimOutcome.NothingPending, null, null);
+        if (gate.MaxConcurrentAgents is { } limit && gate.Running >= limit) return (ClaimOutcome.TeamAtConcurrencyLimit, null, null);
+        if (gate.DailyCostLimitUsd is { } cap && gate.Spent >= cap) return (ClaimOutcome.TeamOverBudget, null, null);
+        if (gate.AgentBusy) return (ClaimOutcome.AgentBusy, null, null);
+        if (options.Value.GlobalMaxConcurrentAgents is { } global)
+        {
+            // The cluster-wide limit: one lock for every node's claims (taken after the team's, always in that
+            // order), so two nodes cannot both take the last slot. Only paid for when the limit is configured.
+            if (db.IsPostgres) await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({GlobalLimitLockKey})", ct);
+            if (await db.Turns.CountAsync(t => t.State == TurnState.Running, ct) >= global)
+                return (ClaimOutcome.GlobalAtConcurrencyLimit, null, null);
+        }
+
+        // The start time is read under the lock: a turn that ended before this claim could take its slot has an
+        // earlier end time, so start/end times never show more turns at once than the limit allowed.
+        var now = clock.GetUtcNow().UtcDateTime;
+        var turnId = Guid.CreateVersion7();
+        var lease = now + options.Value.Lease;
+        var requests = await ClaimQueries.ClaimRequestsAsync(db, who.Id, c.AgentId, turnId, lease, now, ct);
+        if (requests.Count == 0) return (ClaimOutcome.NothingPending, null, null);
+
+        var taskId = PickTask(requests, gate.CurrentTask);
+        requests = await ReleaseOtherReadyTasksAsync(db, c.AgentId, taskId, requests, ct);
+        var (token, hash, _) = TurnTokens.Mint();
+        var turn = ClaimQueries.RunningTurn(turnId, c, taskId, who.Id, requests.Max(r => r.Attempts) + 1, now, lease, hash);
+        // The turn row, the task's move and its timeline entries are written by hand (ClaimQueries, TaskHooks) and
+        // published by the caller after its commit. The move re-checks its conditions in its own UPDATE.
+        await ClaimQueries.InsertTurnAsync(db, turn, ct);
+        var taskChanges = taskId is { } tid ? await TaskHooks.OnTurnStartedAsync(db, tid, turn, requests, now, ct) : null;
+        return (ClaimOutcome.Claimed, new ClaimedTurn(turn, requests, token), taskChanges);
     }
 
     /// <summary>How many turns this node started on a hint, without a candidates query (diagnostics; tests check the path is taken).</summary>
@@ -196,8 +215,7 @@ public sealed partial class Claimer(
                 LogUnclaimed(logger, agentId);
                 return null;
             }
-            db.Changes().PublishRaw("turn", claimed.Turn.Id.ToString(), claimed.Turn.TeamId, "added");
-            TaskWrites.Publish(db, taskChanges);
+            Publish(db, claimed, taskChanges);
             Interlocked.Increment(ref _expectedClaims);
             return claimed;
         }

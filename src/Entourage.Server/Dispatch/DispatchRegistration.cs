@@ -29,6 +29,7 @@ public static class DispatchRegistration
         services.AddSingleton<TurnLedger>();
         services.AddSingleton<TurnAssignments>();
         services.AddSingleton<LocalTurnStarter>();
+        services.AddSingleton<TurnSlots>();
         AddTurnExecution(services);
 
         var storage = new StorageOptions();

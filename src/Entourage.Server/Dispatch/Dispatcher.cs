@@ -15,10 +15,10 @@ namespace Entourage.Server.Dispatch;
 /// </summary>
 public sealed partial class Dispatcher(
     Claimer claimer,
-    LocalTurnStarter runner,
-    AdapterCatalog adapters,
+    TurnSlots slots,
     LocalTurns local,
     Doorbell doorbell,
+    ChangeFeed feed,
     BudgetGuard budget,
     IDbContextFactory<AppDbContext> factory,
     IOptions<DispatchOptions> options,
@@ -38,12 +38,14 @@ public sealed partial class Dispatcher(
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var _ = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
         await started.Task.WaitAsync(ct);
+        // From now on a write may claim its recipient's turn itself, in its own transaction (TurnSlots.Reserve).
+        slots.Open();
+        feed.Slots = slots;
     }
 
     protected override async Task<bool> IterateAsync(CancellationToken ct)
     {
-        var o = options.Value;
-        var free = o.MaxConcurrentAgents - local.Count;
+        var free = slots.Free;
         if (free <= 0) return false;
         var max = free + 64;
         // One pooled context and connection for the pass: its candidates query and every claim it makes.
@@ -54,28 +56,30 @@ public sealed partial class Dispatcher(
         // candidates query, the source of truth, for everything else (and for whatever a hint did not claim).
         foreach (var (agentId, teamId, launch) in doorbell.TakeExpected())
         {
-            if (started >= free) break;
             // Task work is claimed on a hint only for a CLI found here; otherwise the candidates query sees to it.
-            if (launch is not null && !Installed(launch.Adapter, launch.ConfigJson)) continue;
+            if (launch is not null && !slots.Installed(launch.Adapter, launch.ConfigJson)) continue;
+            // Every claim holds a slot first: writes on this node claim turns too (TurnSlots.Reserve).
+            using var slot = slots.Take();
+            if (slot is null) return false;
             if (await claimer.TryExpectedAsync(db, agentId, teamId, launch, Installed, ct) is not { } hinted) continue;
-            Start(hinted);
+            slot.Start(hinted);
             started++;
         }
-        if (started >= free) return false;
         var candidates = await claimer.CandidatesAsync(db, claimer.Self, max, ct);
         var blockedTeams = new HashSet<Guid>();
         foreach (var c in candidates)
         {
-            if (started >= free) break;
             if (blockedTeams.Contains(c.TeamId)) continue;
             // An agent whose CLI is not installed here shows offline; its work waits (pending) rather than
             // burning attempts on launches that cannot succeed.
             if (!Installed(c)) continue;
+            using var slot = slots.Take();
+            if (slot is null) return false;
             var (outcome, claimed) = await claimer.TryClaimAsync(db, claimer.Self, c, ct);
             switch (outcome)
             {
                 case ClaimOutcome.Claimed:
-                    Start(claimed!);
+                    slot.Start(claimed!);
                     started++;
                     break;
                 case ClaimOutcome.TeamAtConcurrencyLimit:
@@ -93,40 +97,12 @@ public sealed partial class Dispatcher(
         // Look again at once only when the list was cut short and this pass made progress with slots left.
         // Anything that arrived during the pass rang the doorbell, so the wait returns at once anyway; an extra
         // query after every claim would only compete with the turn that just started.
-        return candidates.Count >= max && started > 0 && started < free;
+        return candidates.Count >= max && started > 0 && slots.Free > 0;
     }
 
-    /// <summary>Whether the agent's CLI can be launched on this node (AdapterCatalog caches the lookup briefly).</summary>
-    private bool Installed(string adapter, string configJson) => adapters.Check(adapter, AgentViews.ParseConfig(configJson)).Available;
-
-    private bool Installed(ClaimCandidate c) => Installed(c.Adapter, c.ConfigJson);
+    private bool Installed(ClaimCandidate c) => slots.Installed(c.Adapter, c.ConfigJson);
 
     protected override Task WaitAsync(CancellationToken ct) => doorbell.WaitAsync(options.Value.Poll, ct);
-
-    private void Start(ClaimedTurn claimed)
-    {
-        var t = claimed.Turn;
-        var lt = new LocalTurn(t.Id, t.TeamId, t.AgentId, t.TaskId);
-        local.Add(lt);
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                await runner.RunAsync(claimed, lt);
-            }
-            catch (Exception ex)
-            {
-                LogTurnCrashed(logger, t.Id, ex);
-            }
-            finally
-            {
-                local.Remove(t.Id);
-                lt.Finished.TrySetResult();
-                // A slot is free and the agent may have more waiting: look again now.
-                doorbell.Ring();
-            }
-        });
-    }
 
     private async Task NoticeOverBudgetAsync(Guid teamId, CancellationToken ct)
     {
@@ -156,6 +132,9 @@ public sealed partial class Dispatcher(
     private async Task DrainAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
+        // Writes claim no more turns here; one that holds a slot finishes first, so its turn is in the list below.
+        if (ReferenceEquals(feed.Slots, slots)) feed.Slots = null;
+        await slots.CloseAsync().WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         var running = local.All;
         if (running.Count == 0) return;
         var grace = TimeSpan.FromSeconds(Math.Max(0, options.Value.ShutdownTimeoutSeconds));
@@ -165,9 +144,6 @@ public sealed partial class Dispatcher(
         foreach (var t in local.All) t.Stop(StopKind.Released, "The node shut down before the turn finished; the work was released to another node.");
         await Task.WhenAny(Task.WhenAll(running.Select(t => t.Finished.Task)), Task.Delay(TimeSpan.FromSeconds(10), Clock, CancellationToken.None));
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Turn {TurnId} runner crashed.")]
-    private static partial void LogTurnCrashed(ILogger logger, Guid turnId, Exception ex);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Team {TeamId} is over its daily budget: {Reason}")]
     private static partial void LogOverBudget(ILogger logger, Guid teamId, string reason);

@@ -41,6 +41,9 @@ public sealed class Doorbell
 
     public const int MaxExpected = 1024;
 
+    /// <summary>Drops the hint for an agent whose turn a write claimed itself (<see cref="TurnSlots"/>): nothing is left to claim.</summary>
+    public void Forget(Guid agentId) => _expected.TryRemove(agentId, out _);
+
     /// <summary>The agents expected since the last call (agent, team, launch for task work), each once.</summary>
     public List<(Guid AgentId, Guid TeamId, AgentLaunch? Launch)> TakeExpected()
     {

@@ -41,17 +41,17 @@ internal static class QuickClaim
     /// candidates query) or a task in progress sends the claim to the full path, so that variant writes no task row
     /// and stays the lean statement it was.
     /// </summary>
-    private static string PickSql(bool task, bool expected = false) => $"""
-        SELECT {(task ? """
+    private static string PickSql(bool task, bool expected = false, string agent = "@agent") => $"""
+        SELECT {(task ? $"""
                  COALESCE((SELECT MIN(p.task_id) FROM p),
-                          (SELECT x.id FROM tasks x WHERE x.assignee_id = @agent AND x.status = 'in_progress' ORDER BY x.started_at DESC LIMIT 1))
+                          (SELECT x.id FROM tasks x WHERE x.assignee_id = {agent} AND x.status = 'in_progress' ORDER BY x.started_at DESC LIMIT 1))
                  """ : "NULL::bigint")} AS task_id
-         WHERE {(task ? "(SELECT COUNT(DISTINCT p.task_id) FROM p) <= 1" : """
+         WHERE {(task ? "(SELECT COUNT(DISTINCT p.task_id) FROM p) <= 1" : $"""
                  NOT EXISTS (SELECT 1 FROM p WHERE p.task_id IS NOT NULL)
-                   AND NOT EXISTS (SELECT 1 FROM tasks x WHERE x.assignee_id = @agent AND x.status = 'in_progress')
+                   AND NOT EXISTS (SELECT 1 FROM tasks x WHERE x.assignee_id = {agent} AND x.status = 'in_progress')
                  """)}
-           AND NOT EXISTS (SELECT 1 FROM turns x WHERE x.agent_id = @agent AND x.state = 'running')
-           AND EXISTS (SELECT 1 FROM teams t WHERE t.id = @team AND t.max_concurrent_agents IS NULL AND t.daily_cost_limit_usd IS NULL){(expected ? Placement : "")}{(expected && task ? SameLaunch : "")}
+           AND NOT EXISTS (SELECT 1 FROM turns x WHERE x.agent_id = {agent} AND x.state = 'running')
+           AND EXISTS (SELECT 1 FROM teams t WHERE t.id = @team AND t.max_concurrent_agents IS NULL AND t.daily_cost_limit_usd IS NULL){(expected ? Placement(agent) : "")}{(expected && task ? SameLaunch : "")}
         """;
 
     /// <summary>
@@ -59,11 +59,18 @@ internal static class QuickClaim
     /// the agent is the team's, and placed on no runner in particular (only unlabelled nodes claim on a hint, and
     /// such a node never runs pinned agents).
     /// </summary>
-    private const string Placement = """
+    private static string Placement(string agent) => $"""
 
            AND EXISTS (SELECT 1 FROM agents a JOIN teams tm ON tm.id = a.team_id
-                        WHERE a.id = @agent AND a.team_id = @team AND a.runner_labels IS NULL AND tm.runner_labels IS NULL)
+                        WHERE a.id = {agent} AND a.team_id = @team AND a.runner_labels IS NULL AND tm.runner_labels IS NULL)
         """;
+
+    /// <summary>
+    /// The message variant's conditions for an agent given as an expression, as a query that returns a row when they
+    /// hold: for a write that claims its recipient's turn in its own statement (QuickSend), over its own <c>p</c> (the
+    /// agent's pending requests it locked).
+    /// </summary>
+    internal static string MessageClaimConditionSql(string agent) => PickSql(task: false, expected: true, agent);
 
     /// <summary>
     /// For task work claimed on a hint: the agent still runs as the hint said (<see cref="AgentLaunch"/>), whose CLI the
@@ -103,6 +110,15 @@ internal static class QuickClaim
 
     /// <summary>The task variant for an agent a write on this node named with task work, and what it runs as.</summary>
     private static readonly string ExpectedTaskClaimSql = LockSql + ClaimSql(task: true, expected: true);
+
+    /// <summary>
+    /// The task variant for a write that made the agent's task ready, in that write's transaction (which holds the
+    /// team's lock already; taking it again is free). Behind a savepoint: a unique violation (another node's turn of
+    /// the agent) must cost the claim only, never the write.
+    /// </summary>
+    private static readonly string InTransactionTaskClaimSql = $"SAVEPOINT {WriteClaimSavepoint};\n" + ExpectedTaskClaimSql;
+
+    private const string WriteClaimSavepoint = "write_claim";
 
     private static string ClaimSql(bool task, bool expected = false) => $"""
         WITH p AS (
@@ -162,6 +178,32 @@ internal static class QuickClaim
         return (ClaimQueries.Bind(turn, agent, claim.TaskId, claim.Attempt, claim.Requests), agent, claim.Changes());
     }
 
+    /// <summary>
+    /// <see cref="TryExpectedAsync"/>'s task variant inside the caller's open transaction, which made the agent's task
+    /// ready and commits the claim with it. Null when a condition did not hold, or when the statement failed (another
+    /// node started a turn of the agent meanwhile): that claim alone is rolled back, and the transaction goes on.
+    /// </summary>
+    public static async Task<(ClaimedTurn Turn, List<TaskWrites.Change> TaskChanges)?> TryInTransactionAsync(
+        AppDbContext db, ClaimQueries.NewTurn turn, Guid agentId, Guid teamId, AgentLaunch launch, CancellationToken ct)
+    {
+        var tx = db.Database.CurrentTransaction ?? throw new InvalidOperationException("A claim in the writer's transaction needs that transaction open.");
+        Read? claim;
+        try
+        {
+            claim = await ClaimAsync(db, turn, agentId, teamId, InTransactionTaskClaimSql, task: true, ct, launch);
+        }
+        catch (PostgresException)
+        {
+            // Most likely a unique violation (another node's turn of the agent). Whatever it was, it costs the claim
+            // only: the write goes on, and the dispatcher sees to the pending work.
+            await tx.RollbackToSavepointAsync(WriteClaimSavepoint, ct);
+            return null;
+        }
+        if (claim is null) return null;
+        var agent = new ClaimCandidate(agentId, teamId, launch.Adapter, launch.ConfigJson, TaskWork: true);
+        return (ClaimQueries.Bind(turn, agent, claim.TaskId, claim.Attempt, claim.Requests), claim.Changes());
+    }
+
     /// <summary>Undoes a claim of <see cref="TryExpectedAsync"/> before its turn started (the agent's CLI is not installed here).</summary>
     public static async Task UnclaimAsync(AppDbContext db, Guid turnId, DateTime now, CancellationToken ct) =>
         await db.OnOpenConnectionAsync(async () =>
@@ -176,6 +218,12 @@ internal static class QuickClaim
         AgentLaunch? launch = null)
     {
         var turn = ClaimQueries.NewTurn.Create(nodeId, now, leaseFor);
+        return (await ClaimAsync(db, turn, agentId, teamId, sql, task, ct, launch), turn);
+    }
+
+    private static async Task<Read?> ClaimAsync(AppDbContext db, ClaimQueries.NewTurn turn, Guid agentId, Guid teamId, string sql, bool task, CancellationToken ct, AgentLaunch? launch)
+    {
+        var (nodeId, now) = (turn.Node, turn.Now);
         var claim = await db.OnOpenConnectionAsync(async () =>
         {
             await using var cmd = db.Command(sql)
@@ -200,7 +248,7 @@ internal static class QuickClaim
             }
             return read;
         }, ct);
-        return (claim.Requests.Count == 0 ? null : claim, turn);
+        return claim.Requests.Count == 0 ? null : claim;
     }
 
     /// <summary>The statement's answer: the claimed requests, each row repeating the turn's task, attempt and task writes.</summary>

@@ -42,6 +42,18 @@ public sealed class ChangeFeed
     public void ExpectWork(Guid agentId, Guid teamId, Dispatch.AgentLaunch? launch = null) => WorkExpected?.Invoke(agentId, teamId, launch);
 
     /// <summary>
+    /// This node's turn slots while its dispatcher runs (null when it runs none, or is draining): a write that gives an
+    /// idle agent work claims the agent's turn in its own transaction through them. See <see cref="Dispatch.TurnSlots"/>.
+    /// </summary>
+    public Dispatch.TurnSlots? Slots
+    {
+        get => Volatile.Read(ref _slots);
+        set => Volatile.Write(ref _slots, value);
+    }
+
+    private Dispatch.TurnSlots? _slots;
+
+    /// <summary>
     /// Calls <paramref name="observer"/> synchronously on the committing thread for every event, before any
     /// subscriber sees it. For cheap, non-throwing reactions on the latency path only (ringing the dispatcher's
     /// doorbell): a channel subscriber costs a thread-pool hop per event, milliseconds on a loaded machine.

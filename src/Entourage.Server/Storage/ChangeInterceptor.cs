@@ -73,6 +73,9 @@ public sealed class ChangeInterceptor(ChangeFeed feed, TimeProvider clock) : ISa
     /// <summary>Tells this node's dispatcher which agent the write about to commit gives work (<see cref="ChangeFeed.ExpectWork"/>).</summary>
     public void ExpectWork(Guid agentId, Guid teamId, Dispatch.AgentLaunch? launch = null) => feed.ExpectWork(agentId, teamId, launch);
 
+    /// <inheritdoc cref="ChangeFeed.Slots"/>
+    public Dispatch.TurnSlots? Slots => feed.Slots;
+
     private void Capture(DbContext? ctx)
     {
         if (ctx is null) return;

@@ -203,11 +203,12 @@ public abstract class DispatcherContract(Store store) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Messages_sent_here_start_their_turns_on_the_hint_on_postgres_and_each_runs_once()
+    public async Task Messages_sent_here_claim_their_turns_as_they_are_written_and_each_runs_once()
     {
         var team = await CreateTeamAsync(_server);
         var agent = await AddFakeAgentAsync(_server, team, "eng", Script(Step("print", new { text = "ok" })));
         var claimer = _server.Services.GetRequiredService<Entourage.Server.Dispatch.Claimer>();
+        var slots = _server.Services.GetRequiredService<Entourage.Server.Dispatch.TurnSlots>();
         for (var i = 1; i <= 3; i++)
         {
             await SendMessageAsync(_server, team, agent, $"message {i}");
@@ -218,10 +219,12 @@ public abstract class DispatcherContract(Store store) : IAsyncLifetime
         await using var db = Db(_server);
         (await db.Turns.CountAsync(t => t.AgentId == agent)).ShouldBe(3);
         (await db.DispatchRequests.CountAsync(d => d.AgentId == agent && d.State == DispatchState.Done)).ShouldBe(3);
-        // PostgreSQL claims for the recipient a message names without asking the store who has work first; a pass
-        // already running when the message commits may still take it the ordinary way, so not every time.
-        if (store == Store.Postgres) claimer.ExpectedClaims.ShouldBeGreaterThan(0);
-        else claimer.ExpectedClaims.ShouldBe(0);
+        // Each message to the idle agent claimed its turn in the message's own transaction (the request inserted
+        // claimed on PostgreSQL), so the dispatcher never had anything to claim for it, on a hint or otherwise.
+        slots.WriteClaims.ShouldBe(3);
+        claimer.ExpectedClaims.ShouldBe(0);
+        var turns = await db.Turns.Where(t => t.AgentId == agent).OrderBy(t => t.StartedAt).ToListAsync();
+        turns.ShouldAllBe(t => t.Attempt == 1 && t.TaskId == null);
     }
 
     [Fact]
@@ -250,11 +253,10 @@ public abstract class DispatcherContract(Store store) : IAsyncLifetime
             kinds.Count(k => k == "turn_started").ShouldBe(1);
             kinds.Count(k => k == "status_changed").ShouldBe(1);
         }
-        // PostgreSQL claims a dependent's turn on the hint the status change left (no message was sent here, so
-        // every hinted claim was a task's); a pass already running may still take it the ordinary way.
-        var claimer = _server.Services.GetRequiredService<Entourage.Server.Dispatch.Claimer>();
-        if (store == Store.Postgres) claimer.ExpectedClaims.ShouldBeGreaterThan(0);
-        else claimer.ExpectedClaims.ShouldBe(0);
+        // Each dependent's turn was claimed in its status change's own transaction, on both stores; the hint the
+        // change left for the dispatcher was dropped with it, so the dispatcher claimed none of them.
+        _server.Services.GetRequiredService<Entourage.Server.Dispatch.TurnSlots>().WriteClaims.ShouldBe(3);
+        _server.Services.GetRequiredService<Entourage.Server.Dispatch.Claimer>().ExpectedClaims.ShouldBe(0);
     }
 
     [Fact]
@@ -266,29 +268,30 @@ public abstract class DispatcherContract(Store store) : IAsyncLifetime
         var witness = await AddFakeAgentAsync(_server, team, "witness", Script(Step("print", new { text = "ok" })));
 
         await SendMessageAsync(_server, team, ghost, "are you there?");
-        // The witness's message is sent after, so the pass that starts its turn has seen the ghost's message (on
-        // PostgreSQL its hint: claimed, found to have no CLI here, given back).
+        // The witness's message is sent after, so any dispatcher pass that starts its turn has seen the ghost's too.
         await SendMessageAsync(_server, team, witness, "and you?");
         await WaitUntilAsync(_server, db => db.Turns.AnyAsync(t => t.AgentId == witness && t.State == TurnState.Succeeded), "the witness's turn");
-        var claimer = _server.Services.GetRequiredService<Entourage.Server.Dispatch.Claimer>();
-        // On PostgreSQL the ghost's message was claimed on its hint and given back; SQLite never claims on a hint.
-        claimer.ExpectedClaimsUndone.ShouldBe(store == Store.Postgres ? 1 : 0);
+        var slots = _server.Services.GetRequiredService<Entourage.Server.Dispatch.TurnSlots>();
+        // On PostgreSQL the ghost's message claimed its turn in its own statement, which also said what the ghost
+        // runs as: found missing here, the claim was given back at once. SQLite reads that before claiming.
+        slots.WriteClaimsGivenBack.ShouldBe(store == Store.Postgres ? 1 : 0);
 
         // A task for it too: no hint for a created task, and the candidates query skips an agent with no CLI here.
         var ghostTask = await AddReadyTaskAsync(_server, team, ghost, "haunt the build");
         await SendMessageAsync(_server, team, witness, "still there?");
         await WaitUntilAsync(_server, async db => await db.Turns.CountAsync(t => t.AgentId == witness && t.State == TurnState.Succeeded) == 2, "the witness's second turn");
-        claimer.ExpectedClaimsUndone.ShouldBe(store == Store.Postgres ? 1 : 0);
+        slots.WriteClaimsGivenBack.ShouldBe(store == Store.Postgres ? 1 : 0);
 
-        // And a dependent made ready by a status change, whose hint carries what the ghost runs as: its CLI is found
-        // missing before any claim (a task claim is not given back like a message claim), so nothing to undo.
+        // And a dependent made ready by a status change, which read what the ghost runs as: its CLI is found missing
+        // before any claim (a task claim is not given back like a message claim), so nothing to undo.
         var upstream = await AddReadyTaskAsync(_server, team, witness, "lay the ground");
         await WaitUntilAsync(_server, db => db.Turns.AnyAsync(t => t.TaskId == upstream && t.State == TurnState.Succeeded), "the upstream task's turn");
         var ghostDependent = await AddTaskAsync(_server, team, ghost, "haunt what was built", upstream);
         await _server.PostJsonAsync($"/api/v1/tasks/{upstream}/status", """{"status": "done"}""");
         await SendMessageAsync(_server, team, witness, "done?");
         await WaitUntilAsync(_server, async db => await db.Turns.CountAsync(t => t.AgentId == witness && t.State == TurnState.Succeeded) == 4, "the witness's fourth turn");
-        claimer.ExpectedClaimsUndone.ShouldBe(store == Store.Postgres ? 1 : 0);
+        slots.WriteClaimsGivenBack.ShouldBe(store == Store.Postgres ? 1 : 0);
+        _server.Services.GetRequiredService<Entourage.Server.Dispatch.Claimer>().ExpectedClaimsUndone.ShouldBe(0);
 
         await using var db = Db(_server);
         var ghostTurns = await db.Turns.Where(t => t.AgentId == ghost).ToListAsync();

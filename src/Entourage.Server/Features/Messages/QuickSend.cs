@@ -1,4 +1,5 @@
 using Entourage.Client.Contracts;
+using Entourage.Server.Dispatch;
 using Entourage.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -18,7 +19,7 @@ namespace Entourage.Server.Features.Messages;
 internal static class QuickSend
 {
     private const string ResolveSql = """
-        SELECT id, name FROM agents
+        SELECT id, name, adapter, config_json FROM agents
          WHERE team_id = @team AND (id = @recipient_id OR name = @recipient_name OR id = @sender_id OR name = @sender_name)
         """;
 
@@ -52,7 +53,7 @@ internal static class QuickSend
         SELECT m.id, d.id, ok.rid, ok.rname, ok.sid, ok.sname FROM m CROSS JOIN d CROSS JOIN ok
         """;
 
-    private sealed record Ref(Guid? Id, string? Name)
+    internal sealed record Ref(Guid? Id, string? Name)
     {
         public static Ref Of(string text) => Guid.TryParse(text, out var g) ? new(g, null) : new(null, text);
 
@@ -68,10 +69,15 @@ internal static class QuickSend
         var to = Ref.Of(request.RecipientId.Trim());
         var from = request.SenderId is { } s ? Ref.Of(s.Trim()) : null;
 
-        if (db.IsPostgres) return await SendOnPostgresAsync(db, teamId, request, to, from, actor, clock, ct);
+        return db.IsPostgres
+            ? await SendOnPostgresAsync(db, teamId, request, to, from, actor, clock, ct)
+            : await SendOnSqliteAsync(db, teamId, request, to, from, actor, clock, ct);
+    }
 
+    private static async Task<MessageDto?> SendOnSqliteAsync(AppDbContext db, Guid teamId, SendMessageRequest request, Ref to, Ref? from, Actor actor, TimeProvider clock, CancellationToken ct)
+    {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        (Guid Id, string Name)? recipient = null, sender = null;
+        (Guid Id, string Name, string Adapter, string Config)? recipient = null, sender = null;
         await using (var resolve = db.Command(ResolveSql)
             .With("team", teamId).With("recipient_id", to.Id).With("recipient_name", to.Name)
             .With("sender_id", from?.Id).With("sender_name", from?.Name))
@@ -79,8 +85,8 @@ internal static class QuickSend
             while (await r.ReadAsync(ct))
             {
                 var (id, name) = (r.Guid(0), r.GetString(1));
-                if (recipient is null && to.Matches(id, name)) recipient = (id, name);
-                if (sender is null && from is not null && from.Matches(id, name)) sender = (id, name);
+                if (recipient is null && to.Matches(id, name)) recipient = (id, name, r.GetString(2), r.GetString(3));
+                if (sender is null && from is not null && from.Matches(id, name)) sender = (id, name, r.GetString(2), r.GetString(3));
             }
         // Unresolved or self-addressed: the full path explains what is wrong (the transaction rolls back unused).
         if (recipient is not { } rcpt || (from is not null && sender is null) || sender?.Id == rcpt.Id) return null;
@@ -98,14 +104,40 @@ internal static class QuickSend
             .With("ref", messageId.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .With("state", DispatchState.Pending).With("now", now))
             requestId = Convert.ToInt64(await enqueue.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
+        // With a free slot here and the recipient's CLI installed, its turn is claimed in this transaction (the
+        // dispatcher's own claim, limits and all), so it commits with the message: no wake-up, no second transaction.
+        using var slot = db.Changes().Slots?.Reserve();
+        var (_, claimed, taskChanges) = slot is not null && slot.Installed(rcpt.Adapter, rcpt.Config)
+            ? await slot.ClaimInTransactionAsync(db, new ClaimCandidate(rcpt.Id, teamId, rcpt.Adapter, rcpt.Config), ct)
+            : default;
         await tx.CommitAsync(ct);
         Publish(db, teamId, messageId, requestId);
-        return new MessageDto(messageId, teamId, sender?.Id, by.Name, rcpt.Id, rcpt.Name, null, request.Body, now, null);
+        if (claimed is not null)
+        {
+            Claimer.Publish(db, claimed, taskChanges);
+            slot!.Start(claimed);
+        }
+        return new MessageDto(messageId, teamId, sender?.Id, by.Name, rcpt.Id, rcpt.Name, null, request.Body!, now, null);
     }
 
     private static async Task<MessageDto?> SendOnPostgresAsync(AppDbContext db, Guid teamId, SendMessageRequest request, Ref to, Ref? from, Actor actor, TimeProvider clock, CancellationToken ct)
     {
         var personName = SendMessage.PersonSender(actor, request).Name;
+        // With a free slot here, the recipient's turn is claimed in the message's own statement.
+        if (db.Changes().Slots?.Reserve() is { } slot)
+        {
+            using (slot)
+            {
+                try
+                {
+                    return await QuickSendClaim.SendAsync(db, teamId, request, to, from, personName, slot, clock, ct);
+                }
+                catch (Exception ex) when (Claimer.IsUniqueViolation(ex))
+                {
+                    // Another node started the recipient's turn meanwhile; nothing was written. Send it plainly.
+                }
+            }
+        }
         var now = clock.GetUtcNow().UtcDateTime;
         // The dispatcher may claim for the recipient without its candidates query (Doorbell.Expect). Said before the
         // statement, so the hint is there whichever ring wakes the dispatcher first: this node's, or the NOTIFY.
@@ -130,7 +162,7 @@ internal static class QuickSend
     /// After the commit, in the order the EF path publishes them: the message, then the request that rings the
     /// dispatcher's doorbell.
     /// </summary>
-    private static void Publish(AppDbContext db, Guid teamId, long messageId, long requestId)
+    internal static void Publish(AppDbContext db, Guid teamId, long messageId, long requestId)
     {
         var changes = db.Changes();
         changes.PublishRaw("message", messageId.ToString(System.Globalization.CultureInfo.InvariantCulture), teamId, "added");

@@ -32,13 +32,17 @@ public static class ChangeTaskStatus
         await using (tx)
         {
             // The change's time is read under the team's lock, after every change it could follow.
-            if (await ChangeAsync(db, task, to, actor, reason, clock.GetUtcNow().UtcDateTime, settled, ct))
+            var now = clock.GetUtcNow().UtcDateTime;
+            if (await ChangeAsync(db, task, to, actor, reason, now, settled, ct))
             {
-                // The change and its effects in one batch of plain statements (see TaskWrites), published once
+                // The change and its effects in one batch of plain statements (see TaskWrites), then the turns of the
+                // dependents it made ready, claimed before the commit so they commit with it; all published once
                 // committed (that rings the dispatcher), the context's bookkeeping done after that.
                 var saved = await TaskWrites.SaveAsync(db, ct);
+                using var claims = await ReadyDependentClaims.ClaimAsync(db, settled?.Readied ?? [], now, ct);
                 await tx.CommitAsync(ct);
                 TaskWrites.Publish(db, saved.Changes);
+                claims.Start(db);
                 saved.Accept();
             }
         }

@@ -21,7 +21,14 @@ public static class DagEffects
     internal sealed record Dependent(long Id, Guid TeamId, Guid? AssigneeId, bool OtherUnfinished, bool ReadyPending, Dispatch.AgentLaunch? AssigneeLaunch);
 
     /// <summary>What a task reaching a terminal state reads (and retires) in the store; see <see cref="SettledSql"/>.</summary>
-    internal sealed record Settled(List<Dependent> Dependents, bool OpenWaits);
+    internal sealed record Settled(List<Dependent> Dependents, bool OpenWaits)
+    {
+        /// <summary>
+        /// The dependents the change made ready for an assignee whose launch it read, as the change applies: their
+        /// turns may be claimed in the change's own transaction (<see cref="ReadyDependentClaims"/>).
+        /// </summary>
+        public List<Dependent> Readied { get; } = [];
+    }
 
     private static readonly PerModel<Func<AppDbContext, long, CancellationToken, Task<bool>>> HasUnfinishedDependency = new(() =>
         EF.CompileAsyncQuery((AppDbContext db, long taskId, CancellationToken ct) =>
@@ -100,7 +107,11 @@ public static class DagEffects
                         DispatchRequests.Enqueue(db, dep.TeamId, assignee, DispatchReason.TaskReady, now, dep.Id, dep.Id.ToString());
                         // This node's dispatcher may claim the dependent's turn without its candidates query once
                         // this commits (said now, before the commit's ring; see Doorbell.Expect).
-                        if (dep.AssigneeLaunch is { } launch) db.Changes().ExpectWork(assignee, dep.TeamId, launch);
+                        if (dep.AssigneeLaunch is { } launch)
+                        {
+                            db.Changes().ExpectWork(assignee, dep.TeamId, launch);
+                            settled?.Readied.Add(dep);
+                        }
                     }
                 }
                 else await EnqueueUnblockedAsync(db, dep.Id, dep.TeamId, null, actor, now, toManagerIfUnassigned: true, ct);
