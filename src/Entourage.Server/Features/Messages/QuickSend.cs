@@ -38,7 +38,11 @@ internal static class QuickSend
     // PostgreSQL: all three in one statement (one round trip, its own transaction). The message is inserted only
     // if the recipient (and the sender, when one is named) resolve and differ; otherwise nothing is written and no
     // row comes back. The display name of a person sender is the caller's (@by_name).
-    private const string PostgresSql = """
+    /// <summary>
+    /// The message's part of <see cref="PostgresSql"/> (and of <see cref="QuickSendClaim"/>'s statement): the agents
+    /// resolved (<c>ok</c>, empty unless both resolve and differ) and the message inserted (<c>m</c>).
+    /// </summary>
+    internal const string MessageCtes = """
         WITH rcpt AS (SELECT id, name FROM agents WHERE team_id = @team AND (id = @recipient_id OR name = @recipient_name) LIMIT 1),
              snd AS (SELECT id, name FROM agents WHERE team_id = @team AND (id = @sender_id OR name = @sender_name) LIMIT 1),
              ok AS (SELECT rcpt.id AS rid, rcpt.name AS rname, snd.id AS sid, snd.name AS sname
@@ -47,6 +51,9 @@ internal static class QuickSend
              m AS (INSERT INTO messages (team_id, sender_id, sender_name, recipient_id, task_id, body, created_at, read_at)
                    SELECT @team, ok.sid, COALESCE(ok.sname, @by_name), ok.rid, NULL, @body, @now, NULL FROM ok
                    RETURNING id, recipient_id),
+        """;
+
+    private const string PostgresSql = MessageCtes + """
              d AS (INSERT INTO dispatch_requests (agent_id, team_id, reason, ref, task_id, state, priority, attempts, owner, lease_until, turn_id, last_error, created_at, updated_at)
                    SELECT m.recipient_id, @team, 'message', m.id::text, NULL, 'pending', 0, 0, NULL, NULL, NULL, NULL, @now, @now FROM m
                    RETURNING id)
@@ -144,10 +151,7 @@ internal static class QuickSend
         if (to.Id is { } recipient) db.Changes().ExpectWork(recipient, teamId);
         return await db.OnOpenConnectionAsync(async () =>
         {
-            await using var cmd = db.Command(PostgresSql)
-                .With("team", teamId).With("recipient_id", to.Id).With("recipient_name", to.Name)
-                .With("sender_id", from?.Id).With("sender_name", from?.Name).With("has_sender", from is not null)
-                .With("by_name", personName).With("body", request.Body).With("now", now);
+            await using var cmd = BindMessage(db.Command(PostgresSql), teamId, to, from, personName, request.Body!, now);
             await using var r = await cmd.ExecuteReaderAsync(ct);
             if (!await r.ReadAsync(ct)) return (MessageDto?)null;
             var (messageId, requestId) = (r.GetInt64(0), r.GetInt64(1));
@@ -157,6 +161,12 @@ internal static class QuickSend
             return new MessageDto(messageId, teamId, senderId, senderName ?? personName, recipientId, recipientName, null, request.Body!, now, null);
         }, ct);
     }
+
+    /// <summary>The parameters of <see cref="MessageCtes"/>.</summary>
+    internal static System.Data.Common.DbCommand BindMessage(System.Data.Common.DbCommand cmd, Guid teamId, Ref to, Ref? from, string personName, string body, DateTime now) => cmd
+        .With("team", teamId).With("recipient_id", to.Id).With("recipient_name", to.Name)
+        .With("sender_id", from?.Id).With("sender_name", from?.Name).With("has_sender", from is not null)
+        .With("by_name", personName).With("body", body).With("now", now);
 
     /// <summary>
     /// After the commit, in the order the EF path publishes them: the message, then the request that rings the

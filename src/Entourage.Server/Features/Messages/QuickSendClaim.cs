@@ -20,15 +20,7 @@ internal static class QuickSendClaim
 {
     private const string Recipient = "(SELECT ok.rid FROM ok)";
 
-    private static readonly string Sql = $"""
-        WITH rcpt AS (SELECT id, name FROM agents WHERE team_id = @team AND (id = @recipient_id OR name = @recipient_name) LIMIT 1),
-             snd AS (SELECT id, name FROM agents WHERE team_id = @team AND (id = @sender_id OR name = @sender_name) LIMIT 1),
-             ok AS (SELECT rcpt.id AS rid, rcpt.name AS rname, snd.id AS sid, snd.name AS sname
-                      FROM rcpt LEFT JOIN snd ON TRUE
-                     WHERE (@has_sender = FALSE OR snd.id IS NOT NULL) AND (snd.id IS NULL OR snd.id <> rcpt.id)),
-             m AS (INSERT INTO messages (team_id, sender_id, sender_name, recipient_id, task_id, body, created_at, read_at)
-                   SELECT @team, ok.sid, COALESCE(ok.sname, @by_name), ok.rid, NULL, @body, @now, NULL FROM ok
-                   RETURNING id, recipient_id),
+    private static readonly string Sql = QuickSend.MessageCtes + $"""
              p AS (SELECT r.id, r.reason, r.task_id FROM dispatch_requests r
                     WHERE r.agent_id = {Recipient} AND r.state = 'pending'
                     ORDER BY r.priority, r.id
@@ -69,10 +61,7 @@ internal static class QuickSendClaim
         var turn = slot.NewTurn(now);
         return await db.OnOpenConnectionAsync(async () =>
         {
-            await using var cmd = db.Command(Sql)
-                .With("team", teamId).With("recipient_id", to.Id).With("recipient_name", to.Name)
-                .With("sender_id", from?.Id).With("sender_name", from?.Name).With("has_sender", from is not null)
-                .With("by_name", personName).With("body", request.Body).With("now", now)
+            await using var cmd = QuickSend.BindMessage(db.Command(Sql), teamId, to, from, personName, request.Body!, now)
                 .With("node", turn.Node).With("lease", turn.Lease).With("turn", turn.Id).With("token_hash", turn.Hash);
             MessageDto? sent = null;
             long requestId = 0;
