@@ -20,12 +20,23 @@ public sealed partial class MergeWorker(
     TimeProvider clock,
     IOptions<MergeOptions> options,
     IOptions<StorageOptions> storage,
+    Dispatch.NodeIdentity node,
+    IHostApplicationLifetime lifetime,
     ILogger<MergeWorker> logger) : BackgroundService
 {
     private const int MaxRounds = 5;
     private const int MaxAttempts = 5;
 
-    public string NodeId { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+    /// <summary>
+    /// The owner of this process's queue leases: the node's id, which on PostgreSQL carries its stable name
+    /// (<see cref="Dispatch.NodeIdentity"/>), so a restart of the same node resumes the merge its dead predecessor was
+    /// running at once instead of waiting out that lease. Read only once the host has started: the node-name lock
+    /// fixes the id first.
+    /// </summary>
+    public string NodeId => node.Id;
+
+    /// <summary>Ids of this node's dead predecessors start with this (PostgreSQL, a node holding its stable name).</summary>
+    private string? PredecessorPrefix => node.StableName is { } name ? name + Dispatch.NodeIdentity.NameSeparator : null;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -38,6 +49,13 @@ public sealed partial class MergeWorker(
         {
             if (e.Kind == "merge_queue_item") wake.Signal();
         });
+        // The node id is fixed at its first read, which must come after the node-name lock took the stable name.
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        {
+            try { await started.Task.WaitAsync(stoppingToken); }
+            catch (OperationCanceledException) { return; }
+        }
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -98,13 +116,16 @@ public sealed partial class MergeWorker(
         var now = clock.GetUtcNow().UtcDateTime;
         // SQLite runs one server process (a file lock guarantees it), so a running item found here was left by a
         // crashed predecessor and can be resumed at once. On PostgreSQL other nodes may be alive: wait for the lease.
+        // So can an item whose owner was this node before a restart (its id carries the node's stable name).
         var singleNode = !storage.Value.UsePostgres;
+        var (self, predecessor) = (NodeId, PredecessorPrefix);
         var candidates = await db.MergeQueue
-            .Where(m => m.State == MergeState.Queued || (m.State == MergeState.Running && (singleNode || m.LeaseUntil == null || m.LeaseUntil < now)))
+            .Where(m => m.State == MergeState.Queued || (m.State == MergeState.Running &&
+                (singleNode || m.LeaseUntil == null || m.LeaseUntil < now || (predecessor != null && m.Owner != self && m.Owner!.StartsWith(predecessor)))))
             .OrderBy(m => m.Id).Take(20).AsNoTracking().ToListAsync(ct);
         foreach (var c in candidates)
         {
-            if (!singleNode && await RepositoryBusyAsync(db, c, now, ct)) continue;
+            if (!singleNode && await RepositoryBusyAsync(db, c, now, self, predecessor, ct)) continue;
             if (!singleNode && await RemoteBranches.AwaitingPushAsync(db, c.TaskId, ct)) continue;
             var lease = now.AddSeconds(options.Value.LeaseSeconds);
             var won = await db.MergeQueue.Where(m => m.Id == c.Id && m.State == c.State && m.UpdatedAt == c.UpdatedAt)
@@ -119,13 +140,14 @@ public sealed partial class MergeWorker(
         return null;
     }
 
-    /// <summary>Another node is merging into the same repository right now (serial per repository).</summary>
-    private static async Task<bool> RepositoryBusyAsync(AppDbContext db, MergeQueueItem c, DateTime now, CancellationToken ct)
+    /// <summary>Another live node is merging into the same repository right now (serial per repository).</summary>
+    private static async Task<bool> RepositoryBusyAsync(AppDbContext db, MergeQueueItem c, DateTime now, string self, string? predecessor, CancellationToken ct)
     {
         var repo = await db.Teams.Where(t => t.Id == c.TeamId).Select(t => t.RepoPath).FirstOrDefaultAsync(ct);
         return await (from m in db.MergeQueue
                       join t in db.Teams on m.TeamId equals t.Id
                       where m.Id != c.Id && m.State == MergeState.Running && m.LeaseUntil > now && t.RepoPath == repo
+                            && !(predecessor != null && m.Owner != self && m.Owner!.StartsWith(predecessor))
                       select m.Id).AnyAsync(ct);
     }
 

@@ -9,7 +9,8 @@ namespace Entourage.Tests.Review;
 /// <summary>
 /// A real server process is SIGKILLed while the merge queue runs a task's check command (the queue row says
 /// "checking", the base branch is untouched), then started again on the same store with a check that passes: the
-/// merge resumes from its recorded step and the change lands on the base branch exactly once.
+/// merge resumes from its recorded step, at once (not when the dead process's lease runs out), and the change lands
+/// on the base branch exactly once.
 /// </summary>
 public abstract class MergeCrashContract(Store store) : IAsyncLifetime
 {
@@ -132,11 +133,15 @@ public abstract class MergeCrashContract(Store store) : IAsyncLifetime
         public void Dispose() => Watcher.Dispose();
     }
 
-    /// <summary>The server build as a child process on the same store as before (Faults/FaultServer).</summary>
+    /// <summary>
+    /// The server build as a child process on the same store as before (Faults/FaultServer). The merge lease is longer
+    /// than the test's patience: the restarted node must resume its predecessor's merge at once, on SQLite (one
+    /// process per file) and on PostgreSQL alike (the same node name: same host, data folder and database).
+    /// </summary>
     private async Task<string> StartServerAsync()
     {
         _server?.Dispose();
-        _server = await Faults.FaultServer.StartAsync(_dir, _pg);
+        _server = await Faults.FaultServer.StartAsync(_dir, _pg, new Dictionary<string, string> { ["Merging:LeaseSeconds"] = "900" });
         return _server.Url;
     }
 
