@@ -182,39 +182,22 @@ public sealed partial class Claimer(
 
     private long _expectedClaims;
 
-    /// <summary>How many of those claims were given back because the agent's CLI is not installed here.</summary>
-    public long ExpectedClaimsUndone => Interlocked.Read(ref _expectedUndone);
-
-    private long _expectedUndone;
-
     /// <summary>
-    /// A claim for an agent a write on this node said was about to get work (<see cref="Doorbell.Expect"/>), without
-    /// the candidates query: on PostgreSQL, a node without labels and no cluster-wide limit, one statement that
-    /// checks what that query and the claim would (pending work, no running turn, no team limits, placement) and
-    /// returns the agent's adapter. An agent whose CLI is not installed here (<paramref name="available"/> false) gets
-    /// its claim undone at once, its work pending as the candidates path would have left it. Anything else that is
-    /// not the common case changes nothing and is left to the pass's candidates query.
-    /// <para>
-    /// With <paramref name="launch"/> (task work; the caller has found its CLI installed here), the task variant: the
-    /// team's lock and one statement that also moves the task and writes its timeline, made only while the agent
-    /// still runs as <paramref name="launch"/> says, so nothing has to be given back.
-    /// </para>
+    /// A claim for an agent a write on this node said was about to get task work (<see cref="Doorbell.Expect"/>),
+    /// without the candidates query: on PostgreSQL, a node without labels and no cluster-wide limit, the team's lock
+    /// and one statement that checks what that query and the claim would (pending work, no running turn, no team
+    /// limits, placement), moves the task and writes its timeline, made only while the agent still runs as
+    /// <paramref name="launch"/> says (the caller has found that CLI installed here), so nothing has to be given back.
+    /// Anything else that is not the common case changes nothing and is left to the pass's candidates query.
     /// </summary>
-    public async Task<ClaimedTurn?> TryExpectedAsync(AppDbContext db, Guid agentId, Guid teamId, AgentLaunch? launch, Func<ClaimCandidate, bool> available, CancellationToken ct)
+    public async Task<ClaimedTurn?> TryExpectedAsync(AppDbContext db, Guid agentId, Guid teamId, AgentLaunch launch, CancellationToken ct)
     {
         if (!db.IsPostgres || options.Value.GlobalMaxConcurrentAgents is not null || _labels.Count > 0) return null;
         db.ChangeTracker.Clear();
         var now = clock.GetUtcNow().UtcDateTime;
         try
         {
-            if (await QuickClaim.TryExpectedAsync(db, node.Id, agentId, teamId, launch, options.Value.Lease, now, ct) is not ({ } claimed, var agent, var taskChanges)) return null;
-            if (launch is null && !available(agent))
-            {
-                await QuickClaim.UnclaimAsync(db, claimed.Turn.Id, now, ct);
-                Interlocked.Increment(ref _expectedUndone);
-                LogUnclaimed(logger, agentId);
-                return null;
-            }
+            if (await QuickClaim.TryExpectedAsync(db, node.Id, agentId, teamId, launch, options.Value.Lease, now, ct) is not ({ } claimed, var taskChanges)) return null;
             Publish(db, claimed, taskChanges);
             Interlocked.Increment(ref _expectedClaims);
             return claimed;
@@ -260,8 +243,6 @@ public sealed partial class Claimer(
         _ => false,
     };
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Agent {AgentId}'s CLI is not installed on this node; the claim made on its hint was given back, its work left pending.")]
-    private static partial void LogUnclaimed(ILogger logger, Guid agentId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Agent {AgentId} already has a running turn on another node; claim rolled back.")]
     private static partial void LogLostRace(ILogger logger, Guid agentId);

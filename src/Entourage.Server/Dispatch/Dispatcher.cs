@@ -57,11 +57,11 @@ public sealed partial class Dispatcher(
         foreach (var (agentId, teamId, launch) in doorbell.TakeExpected())
         {
             // Task work is claimed on a hint only for a CLI found here; otherwise the candidates query sees to it.
-            if (launch is not null && !slots.Installed(launch.Adapter, launch.ConfigJson)) continue;
+            if (!slots.Installed(launch.Adapter, launch.ConfigJson)) continue;
             // Every claim holds a slot first: writes on this node claim turns too (TurnSlots.Reserve).
             using var slot = slots.Take();
             if (slot is null) return false;
-            if (await claimer.TryExpectedAsync(db, agentId, teamId, launch, Installed, ct) is not { } hinted) continue;
+            if (await claimer.TryExpectedAsync(db, agentId, teamId, launch, ct) is not { } hinted) continue;
             slot.Start(hinted);
             started++;
         }

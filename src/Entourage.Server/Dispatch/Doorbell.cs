@@ -15,28 +15,26 @@ public sealed class Doorbell
     /// </summary>
     public Task NextRing => Volatile.Read(ref _next).Task;
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, (Guid Team, AgentLaunch? Launch)> _expected = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, (Guid Team, AgentLaunch Launch)> _expected = new();
 
     /// <summary>
-    /// Notes an agent about to get work from a write on this node, before that write commits (its ring follows the
-    /// commit). The dispatcher's next pass claims for it first, in one statement that checks everything itself
-    /// (<see cref="QuickClaim"/>), instead of first asking the store who has work: the candidates query was a round
-    /// trip of its own on the way from a message to its turn. A hint that finds nothing (the write failed, another
+    /// Notes an agent about to get task work from a write on this node (a dependent made ready by a write that did not
+    /// claim its turn itself, see <see cref="TurnSlots"/>), before that write commits (its ring follows the commit).
+    /// The dispatcher's next pass claims for it first, in one statement that checks everything itself
+    /// (<see cref="QuickClaim"/>), instead of first asking the store who has work. A hint that finds nothing (the write failed, another
     /// pass or node claimed first) costs that statement and changes nothing; it never replaces the candidates query,
     /// which still runs in the same pass and remains the only source of truth about what is pending. An expected
     /// agent goes before older work in that pass, which matters only when the node has fewer free slots than agents
     /// with work. Hints are kept for at most <see cref="MaxExpected"/> agents: a node whose dispatcher is off, or a
-    /// flood of messages to unknown ids, must not grow this without bound.
+    /// burst of status changes, must not grow this without bound.
     /// </summary>
     /// <param name="launch">
-    /// For task work (a dependent made ready): what the agent runs as. Its claim is then the task variant, made only
-    /// when that CLI is installed here and the agent still runs as said (see <see cref="AgentLaunch"/>). Once an agent
-    /// is expected with task work, a later message hint keeps it (the task variant claims messages too).
+    /// What the agent runs as: the claim (the task variant) is made only when that CLI is installed here and the agent
+    /// still runs as said (see <see cref="AgentLaunch"/>).
     /// </param>
-    public void Expect(Guid agentId, Guid teamId, AgentLaunch? launch = null)
+    public void Expect(Guid agentId, Guid teamId, AgentLaunch launch)
     {
-        if (_expected.Count < MaxExpected || _expected.ContainsKey(agentId))
-            _expected.AddOrUpdate(agentId, (teamId, launch), (_, old) => (teamId, launch ?? old.Launch));
+        if (_expected.Count < MaxExpected || _expected.ContainsKey(agentId)) _expected[agentId] = (teamId, launch);
     }
 
     public const int MaxExpected = 1024;
@@ -44,11 +42,11 @@ public sealed class Doorbell
     /// <summary>Drops the hint for an agent whose turn a write claimed itself (<see cref="TurnSlots"/>): nothing is left to claim.</summary>
     public void Forget(Guid agentId) => _expected.TryRemove(agentId, out _);
 
-    /// <summary>The agents expected since the last call (agent, team, launch for task work), each once.</summary>
-    public List<(Guid AgentId, Guid TeamId, AgentLaunch? Launch)> TakeExpected()
+    /// <summary>The agents expected since the last call (agent, team, launch), each once.</summary>
+    public List<(Guid AgentId, Guid TeamId, AgentLaunch Launch)> TakeExpected()
     {
         if (_expected.IsEmpty) return [];
-        var taken = new List<(Guid, Guid, AgentLaunch?)>();
+        var taken = new List<(Guid, Guid, AgentLaunch)>();
         foreach (var agent in _expected.Keys)
             if (_expected.TryRemove(agent, out var e)) taken.Add((agent, e.Team, e.Launch));
         return taken;

@@ -105,9 +105,6 @@ internal static class QuickClaim
 
     private static readonly string MessageClaimSql = ClaimSql(task: false);
 
-    /// <summary>The message variant for an agent a write on this node named (<see cref="TryExpectedAsync"/>), with the agent's adapter and config.</summary>
-    private static readonly string ExpectedClaimSql = ClaimSql(task: false, expected: true);
-
     /// <summary>The task variant for an agent a write on this node named with task work, and what it runs as.</summary>
     private static readonly string ExpectedTaskClaimSql = LockSql + ClaimSql(task: true, expected: true);
 
@@ -137,11 +134,11 @@ internal static class QuickClaim
           SELECT @turn, @agent, @team, (SELECT k.task_id FROM k), 'running', @node, MAX(c.attempts) + 1, @now, NULL, @now, @lease,
                  NULL, NULL, NULL, NULL, '', 0, 0, 0, 0, 0, @token_hash
             FROM c HAVING COUNT(*) > 0
-          RETURNING task_id, attempt){(task ? TaskWritesSql : "\nSELECT c.*, t.task_id, t.attempt, 0::bigint, NULL::bigint[], NULL::uuid")}{(expected ? ", a.adapter, a.config_json" : "")}
-          FROM c CROSS JOIN t{(expected ? " JOIN agents a ON a.id = @agent" : "")}
+          RETURNING task_id, attempt){(task ? TaskWritesSql : "\nSELECT c.*, t.task_id, t.attempt, 0::bigint, NULL::bigint[], NULL::uuid")}
+          FROM c CROSS JOIN t
         """;
 
-    /// <summary>Gives a claim back that <see cref="TryExpectedAsync"/> made for an agent whose CLI is missing here: as if never made.</summary>
+    /// <summary>Gives a claim back that a message made for an agent whose CLI is missing here (<c>QuickSendClaim</c>): as if never made.</summary>
     private const string UnclaimSql = """
         DELETE FROM turns WHERE id = @turn AND state = 'running';
         UPDATE dispatch_requests SET state = 'pending', owner = NULL, lease_until = NULL, turn_id = NULL, updated_at = @now
@@ -161,21 +158,19 @@ internal static class QuickClaim
     }
 
     /// <summary>
-    /// The claim for an agent a write on this node named (<see cref="Doorbell.Expect"/>), without the candidates
-    /// query: the message variant, or with <paramref name="launch"/> the task variant, each also checking the
-    /// agent's placement (the task variant: that it still runs as <paramref name="launch"/>) and returning what that
-    /// query would have said about the agent (its adapter and config). Null when a condition did not hold (the full
-    /// path will see to the agent if it has work).
+    /// The claim for an agent a write on this node named with task work (<see cref="Doorbell.Expect"/>), without the
+    /// candidates query: the task variant, also checking the agent's placement and that it still runs as
+    /// <paramref name="launch"/>. Null when a condition did not hold (the full path will see to the agent if it has
+    /// work).
     /// </summary>
     /// <exception cref="PostgresException">A unique violation: another node started a turn of the agent meanwhile.</exception>
-    public static async Task<(ClaimedTurn Turn, ClaimCandidate Agent, List<TaskWrites.Change> TaskChanges)?> TryExpectedAsync(
-        AppDbContext db, string nodeId, Guid agentId, Guid teamId, AgentLaunch? launch, TimeSpan leaseFor, DateTime now, CancellationToken ct)
+    public static async Task<(ClaimedTurn Turn, List<TaskWrites.Change> TaskChanges)?> TryExpectedAsync(
+        AppDbContext db, string nodeId, Guid agentId, Guid teamId, AgentLaunch launch, TimeSpan leaseFor, DateTime now, CancellationToken ct)
     {
-        var task = launch is not null;
-        var (claim, turn) = await ClaimAsync(db, nodeId, agentId, teamId, task ? ExpectedTaskClaimSql : ExpectedClaimSql, task, leaseFor, now, ct, launch);
+        var (claim, turn) = await ClaimAsync(db, nodeId, agentId, teamId, ExpectedTaskClaimSql, task: true, leaseFor, now, ct, launch);
         if (claim is null) return null;
-        var agent = new ClaimCandidate(agentId, teamId, claim.Adapter!, claim.ConfigJson!, TaskWork: task);
-        return (ClaimQueries.Bind(turn, agent, claim.TaskId, claim.Attempt, claim.Requests), agent, claim.Changes());
+        var agent = new ClaimCandidate(agentId, teamId, launch.Adapter, launch.ConfigJson, TaskWork: true);
+        return (ClaimQueries.Bind(turn, agent, claim.TaskId, claim.Attempt, claim.Requests), claim.Changes());
     }
 
     /// <summary>
@@ -204,7 +199,7 @@ internal static class QuickClaim
         return (ClaimQueries.Bind(turn, agent, claim.TaskId, claim.Attempt, claim.Requests), claim.Changes());
     }
 
-    /// <summary>Undoes a claim of <see cref="TryExpectedAsync"/> before its turn started (the agent's CLI is not installed here).</summary>
+    /// <summary>Undoes a message's claim before its turn started (the agent's CLI is not installed here).</summary>
     public static async Task UnclaimAsync(AppDbContext db, Guid turnId, DateTime now, CancellationToken ct) =>
         await db.OnOpenConnectionAsync(async () =>
         {
@@ -244,7 +239,6 @@ internal static class QuickClaim
                 read.Requests.Add(ClaimQueries.ReadRequest(r));
                 (read.TaskId, read.Attempt, read.Moved) = (r.NullableLong(15), r.GetInt32(16), r.GetInt64(17) > 0);
                 (read.EventIds, read.EventTeam) = (r.IsDBNull(18) ? [] : r.GetFieldValue<long[]>(18), r.NullableGuid(19));
-                if (r.FieldCount > 20) (read.Adapter, read.ConfigJson) = (r.GetString(20), r.GetString(21));
             }
             return read;
         }, ct);
@@ -260,8 +254,6 @@ internal static class QuickClaim
         public bool Moved { get; set; }
         public long[] EventIds { get; set; } = [];
         public Guid? EventTeam { get; set; }
-        public string? Adapter { get; set; }
-        public string? ConfigJson { get; set; }
 
         /// <summary>What the full path publishes after its commit, in its order: the task's move, then its entries.</summary>
         public List<TaskWrites.Change> Changes()

@@ -36,10 +36,10 @@ public sealed class ChangeFeed
     /// Raised before a write that will give an agent new work commits (a message, or a dependent made ready): a hint
     /// for the dispatcher (taken on PostgreSQL), never an event of the feed. See <see cref="Dispatch.Doorbell.Expect"/>.
     /// </summary>
-    public event Action<Guid, Guid, Dispatch.AgentLaunch?>? WorkExpected;
+    public event Action<Guid, Guid, Dispatch.AgentLaunch>? WorkExpected;
 
     /// <param name="launch">For task work: what the agent runs as, read in the write's own transaction (null for a message).</param>
-    public void ExpectWork(Guid agentId, Guid teamId, Dispatch.AgentLaunch? launch = null) => WorkExpected?.Invoke(agentId, teamId, launch);
+    public void ExpectWork(Guid agentId, Guid teamId, Dispatch.AgentLaunch launch) => WorkExpected?.Invoke(agentId, teamId, launch);
 
     /// <summary>
     /// This node's turn slots while its dispatcher runs (null when it runs none, or is draining): a write that gives an

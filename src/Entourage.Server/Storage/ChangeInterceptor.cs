@@ -71,7 +71,7 @@ public sealed class ChangeInterceptor(ChangeFeed feed, TimeProvider clock) : ISa
     public void PublishRaw(string kind, string id, Guid? teamId, string op) => feed.Publish(kind, id, teamId, op, clock.GetUtcNow().UtcDateTime);
 
     /// <summary>Tells this node's dispatcher which agent the write about to commit gives work (<see cref="ChangeFeed.ExpectWork"/>).</summary>
-    public void ExpectWork(Guid agentId, Guid teamId, Dispatch.AgentLaunch? launch = null) => feed.ExpectWork(agentId, teamId, launch);
+    public void ExpectWork(Guid agentId, Guid teamId, Dispatch.AgentLaunch launch) => feed.ExpectWork(agentId, teamId, launch);
 
     /// <inheritdoc cref="ChangeFeed.Slots"/>
     public Dispatch.TurnSlots? Slots => feed.Slots;

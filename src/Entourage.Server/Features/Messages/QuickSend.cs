@@ -145,10 +145,9 @@ internal static class QuickSend
                 }
             }
         }
+        // No free slot here (or another node won the recipient): the request is inserted pending and its NOTIFY
+        // rings every node's dispatcher.
         var now = clock.GetUtcNow().UtcDateTime;
-        // The dispatcher may claim for the recipient without its candidates query (Doorbell.Expect). Said before the
-        // statement, so the hint is there whichever ring wakes the dispatcher first: this node's, or the NOTIFY.
-        if (to.Id is { } recipient) db.Changes().ExpectWork(recipient, teamId);
         return await db.OnOpenConnectionAsync(async () =>
         {
             await using var cmd = BindMessage(db.Command(PostgresSql), teamId, to, from, personName, request.Body!, now);

@@ -84,7 +84,7 @@ internal static class QuickSendClaim
             if (attempt is not { } a || !slot.Installed(adapter!, config!))
             {
                 // Not claimable here: a busy agent or a limited team (pending, and the NOTIFY rang every node), or a CLI
-                // this node lacks (the claim given back at once, which rings them too, as the dispatcher's hint does).
+                // this node lacks (the claim given back at once; going back to pending rings them too).
                 if (attempt is null) slot.Dispose();
                 else
                 {
