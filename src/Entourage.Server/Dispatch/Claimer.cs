@@ -243,7 +243,6 @@ public sealed partial class Claimer(
         _ => false,
     };
 
-
     [LoggerMessage(Level = LogLevel.Debug, Message = "Agent {AgentId} already has a running turn on another node; claim rolled back.")]
     private static partial void LogLostRace(ILogger logger, Guid agentId);
 }

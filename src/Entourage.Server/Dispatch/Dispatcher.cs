@@ -1,3 +1,4 @@
+using Entourage.Server.Hosting;
 using Entourage.Server.Agents;
 using Entourage.Server.Features.Agents;
 using Microsoft.EntityFrameworkCore;
@@ -35,9 +36,7 @@ public sealed partial class Dispatcher(
     /// </summary>
     protected override async Task BeforeLoopAsync(CancellationToken ct)
     {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var _ = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
-        await started.Task.WaitAsync(ct);
+        await lifetime.WaitAsync(ct);
         // From now on a write may claim its recipient's turn itself, in its own transaction (TurnSlots.Reserve).
         slots.Open();
         feed.Slots = slots;
@@ -133,7 +132,6 @@ public sealed partial class Dispatcher(
     {
         await base.StopAsync(cancellationToken);
         // Writes claim no more turns here; one that holds a slot finishes first, so its turn is in the list below.
-        if (ReferenceEquals(feed.Slots, slots)) feed.Slots = null;
         await slots.CloseAsync().WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         var running = local.All;
         if (running.Count == 0) return;

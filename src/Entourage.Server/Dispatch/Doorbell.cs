@@ -21,12 +21,12 @@ public sealed class Doorbell
     /// Notes an agent about to get task work from a write on this node (a dependent made ready by a write that did not
     /// claim its turn itself, see <see cref="TurnSlots"/>), before that write commits (its ring follows the commit).
     /// The dispatcher's next pass claims for it first, in one statement that checks everything itself
-    /// (<see cref="QuickClaim"/>), instead of first asking the store who has work. A hint that finds nothing (the write failed, another
-    /// pass or node claimed first) costs that statement and changes nothing; it never replaces the candidates query,
-    /// which still runs in the same pass and remains the only source of truth about what is pending. An expected
-    /// agent goes before older work in that pass, which matters only when the node has fewer free slots than agents
-    /// with work. Hints are kept for at most <see cref="MaxExpected"/> agents: a node whose dispatcher is off, or a
-    /// burst of status changes, must not grow this without bound.
+    /// (<see cref="QuickClaim"/>), instead of first asking the store who has work. A hint that finds nothing (the
+    /// write failed, another pass or node claimed first) costs that statement and changes nothing; it never replaces
+    /// the candidates query, which still runs in the same pass and remains the only source of truth about what is
+    /// pending. An expected agent goes before older work in that pass, which matters only when the node has fewer free
+    /// slots than agents with work. Hints are kept for at most <see cref="MaxExpected"/> agents: a node whose
+    /// dispatcher is off, or a burst of status changes, must not grow this without bound.
     /// </summary>
     /// <param name="launch">
     /// What the agent runs as: the claim (the task variant) is made only when that CLI is installed here and the agent

@@ -168,9 +168,7 @@ internal static class QuickClaim
         AppDbContext db, string nodeId, Guid agentId, Guid teamId, AgentLaunch launch, TimeSpan leaseFor, DateTime now, CancellationToken ct)
     {
         var (claim, turn) = await ClaimAsync(db, nodeId, agentId, teamId, ExpectedTaskClaimSql, task: true, leaseFor, now, ct, launch);
-        if (claim is null) return null;
-        var agent = new ClaimCandidate(agentId, teamId, launch.Adapter, launch.ConfigJson, TaskWork: true);
-        return (ClaimQueries.Bind(turn, agent, claim.TaskId, claim.Attempt, claim.Requests), claim.Changes());
+        return claim is null ? null : TaskClaimed(turn, claim, agentId, teamId, launch);
     }
 
     /// <summary>
@@ -194,7 +192,12 @@ internal static class QuickClaim
             await tx.RollbackToSavepointAsync(WriteClaimSavepoint, ct);
             return null;
         }
-        if (claim is null) return null;
+        return claim is null ? null : TaskClaimed(turn, claim, agentId, teamId, launch);
+    }
+
+    /// <summary>The claimed task turn for an agent that runs as <paramref name="launch"/>, and the task changes to publish.</summary>
+    private static (ClaimedTurn Turn, List<TaskWrites.Change> TaskChanges) TaskClaimed(ClaimQueries.NewTurn turn, Read claim, Guid agentId, Guid teamId, AgentLaunch launch)
+    {
         var agent = new ClaimCandidate(agentId, teamId, launch.Adapter, launch.ConfigJson, TaskWork: true);
         return (ClaimQueries.Bind(turn, agent, claim.TaskId, claim.Attempt, claim.Requests), claim.Changes());
     }
@@ -207,7 +210,7 @@ internal static class QuickClaim
             return await cmd.ExecuteNonQueryAsync(ct);
         }, ct);
 
-    /// <param name="launch">For the task variant claimed on a hint: what the agent must still run as (<see cref="SameLaunch"/>).</param>
+    /// <param name="launch">For the task variant claimed on a hint or in a writer's transaction: what the agent must still run as (<see cref="SameLaunch"/>).</param>
     private static async Task<(Read? Claim, ClaimQueries.NewTurn Turn)> ClaimAsync(
         AppDbContext db, string nodeId, Guid agentId, Guid teamId, string sql, bool task, TimeSpan leaseFor, DateTime now, CancellationToken ct,
         AgentLaunch? launch = null)

@@ -34,9 +34,11 @@ public sealed partial class TurnSlots(
     {
         get
         {
-            lock (_gate) return options.Value.MaxConcurrentAgents - local.Count - _reserved;
+            lock (_gate) return FreeLocked;
         }
     }
+
+    private int FreeLocked => options.Value.MaxConcurrentAgents - local.Count - _reserved;
 
     /// <summary>Whether the agent's CLI can be launched on this node (AdapterCatalog caches the lookup briefly).</summary>
     public bool Installed(string adapter, string configJson) => adapters.Check(adapter, AgentViews.ParseConfig(configJson)).Available;
@@ -85,7 +87,7 @@ public sealed partial class TurnSlots(
 
     private Slot? TakeLocked(bool write)
     {
-        if (options.Value.MaxConcurrentAgents - local.Count - _reserved <= 0) return null;
+        if (FreeLocked <= 0) return null;
         _reserved++;
         return new Slot(this, write);
     }

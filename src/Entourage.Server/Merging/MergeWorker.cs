@@ -1,5 +1,6 @@
 using Entourage.Server.Dispatch;
 using Entourage.Server.Git;
+using Entourage.Server.Hosting;
 using Entourage.Client.Contracts;
 using Entourage.Server.Storage;
 using Entourage.Server.Storage.Entities;
@@ -20,7 +21,7 @@ public sealed partial class MergeWorker(
     TimeProvider clock,
     IOptions<MergeOptions> options,
     IOptions<StorageOptions> storage,
-    Dispatch.NodeIdentity node,
+    NodeIdentity node,
     IHostApplicationLifetime lifetime,
     ILogger<MergeWorker> logger) : BackgroundService
 {
@@ -29,14 +30,14 @@ public sealed partial class MergeWorker(
 
     /// <summary>
     /// The owner of this process's queue leases: the node's id, which on PostgreSQL carries its stable name
-    /// (<see cref="Dispatch.NodeIdentity"/>), so a restart of the same node resumes the merge its dead predecessor was
+    /// (<see cref="NodeIdentity"/>), so a restart of the same node resumes the merge its dead predecessor was
     /// running at once instead of waiting out that lease. Read only once the host has started: the node-name lock
     /// fixes the id first.
     /// </summary>
     public string NodeId => node.Id;
 
     /// <summary>Ids of this node's dead predecessors start with this (PostgreSQL, a node holding its stable name).</summary>
-    private string? PredecessorPrefix => node.StableName is { } name ? name + Dispatch.NodeIdentity.NameSeparator : null;
+    private string? PredecessorPrefix => node.StableName is { } name ? name + NodeIdentity.NameSeparator : null;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -50,12 +51,8 @@ public sealed partial class MergeWorker(
             if (e.Kind == "merge_queue_item") wake.Signal();
         });
         // The node id is fixed at its first read, which must come after the node-name lock took the stable name.
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
-        {
-            try { await started.Task.WaitAsync(stoppingToken); }
-            catch (OperationCanceledException) { return; }
-        }
+        try { await lifetime.WaitAsync(stoppingToken); }
+        catch (OperationCanceledException) { return; }
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {

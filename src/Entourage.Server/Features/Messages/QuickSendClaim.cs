@@ -80,7 +80,6 @@ internal static class QuickSendClaim
                     if (attempt is not null) claimed.Add(ClaimQueries.ReadRequest(r, at: 9));
                 }
             if (sent is null) return null;
-            var changes = db.Changes();
             if (attempt is not { } a || !slot.Installed(adapter!, config!))
             {
                 // Not claimable here: a busy agent or a limited team (pending, and the NOTIFY rang every node), or a CLI
@@ -97,7 +96,7 @@ internal static class QuickSendClaim
             var agent = new ClaimCandidate(sent.RecipientId, teamId, adapter!, config!, TaskWork: false);
             var started = ClaimQueries.Bind(turn, agent, null, a, claimed);
             QuickSend.Publish(db, teamId, sent.Id, requestId);
-            changes.PublishRaw("turn", turn.Id.ToString(), teamId, "added");
+            Claimer.Publish(db, started, null);
             slot.Start(started);
             return sent;
         }, ct);
