@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using Entourage.Server.Features.Tasks;
 using Entourage.Server.Storage;
@@ -221,31 +222,95 @@ internal static class QuickClaim
 
     private static async Task<Read?> ClaimAsync(AppDbContext db, ClaimQueries.NewTurn turn, Guid agentId, Guid teamId, string sql, bool task, CancellationToken ct, AgentLaunch? launch)
     {
-        var (nodeId, now) = (turn.Node, turn.Now);
         var claim = await db.OnOpenConnectionAsync(async () =>
         {
-            await using var cmd = db.Command(sql)
-                .With("team", teamId).With("node", nodeId).With("lease", turn.Lease).With("turn", turn.Id).With("token_hash", turn.Hash);
-            if (task) cmd.BindTurnStart(agentId, now, TaskHooks.MovedData(turn.Id, agentId)).With("key", TaskTransaction.LockKey(teamId));
-            else cmd.With("agent", agentId).With("now", now);
-            if (launch is not null) cmd.With("adapter", launch.Adapter).With("config_json", launch.ConfigJson);
+            await using var cmd = Bind(db.Command(sql), turn, agentId, teamId, task, launch);
             await using var r = await cmd.ExecuteReaderAsync(ct);
-            if (task)
-            {
-                // The lock's row; its value is void.
-                while (await r.ReadAsync(ct)) { }
-                if (!await r.NextResultAsync(ct)) throw new InvalidOperationException("The claim statement of the quick claim batch returned no result.");
-            }
-            var read = new Read([]);
-            while (await r.ReadAsync(ct))
-            {
-                read.Requests.Add(ClaimQueries.ReadRequest(r));
-                (read.TaskId, read.Attempt, read.Moved) = (r.NullableLong(15), r.GetInt32(16), r.GetInt64(17) > 0);
-                (read.EventIds, read.EventTeam) = (r.IsDBNull(18) ? [] : r.GetFieldValue<long[]>(18), r.NullableGuid(19));
-            }
-            return read;
+            if (task) await SkipLockAsync(r, ct);
+            return await ReadAsync(r, ct);
         }, ct);
         return claim.Requests.Count == 0 ? null : claim;
+    }
+
+    private static DbCommand Bind(DbCommand cmd, ClaimQueries.NewTurn turn, Guid agentId, Guid teamId, bool task, AgentLaunch? launch)
+    {
+        cmd.With("team", teamId).With("node", turn.Node).With("lease", turn.Lease).With("turn", turn.Id).With("token_hash", turn.Hash);
+        if (task) cmd.BindTurnStart(agentId, turn.Now, TaskHooks.MovedData(turn.Id, agentId)).With("key", TaskTransaction.LockKey(teamId));
+        else cmd.With("agent", agentId).With("now", turn.Now);
+        if (launch is not null) cmd.With("adapter", launch.Adapter).With("config_json", launch.ConfigJson);
+        return cmd;
+    }
+
+    /// <summary>Past the lock's row (its value is void) to the claim statement's result.</summary>
+    private static async Task SkipLockAsync(DbDataReader r, CancellationToken ct)
+    {
+        while (await r.ReadAsync(ct)) { }
+        if (!await r.NextResultAsync(ct)) throw new InvalidOperationException("The claim statement of the quick claim batch returned no result.");
+    }
+
+    private static async Task<Read> ReadAsync(DbDataReader r, CancellationToken ct)
+    {
+        var read = new Read([]);
+        while (await r.ReadAsync(ct))
+        {
+            read.Requests.Add(ClaimQueries.ReadRequest(r));
+            (read.TaskId, read.Attempt, read.Moved) = (r.NullableLong(15), r.GetInt32(16), r.GetInt64(17) > 0);
+            (read.EventIds, read.EventTeam) = (r.IsDBNull(18) ? [] : r.GetFieldValue<long[]>(18), r.NullableGuid(19));
+        }
+        return read;
+    }
+
+    /// <summary>
+    /// <see cref="TryInTransactionAsync"/> riding in the write's own batch (<see cref="TaskWrites"/>), after its
+    /// statements: the claim costs no round trip of its own. <see cref="Ran"/> is false when the write was not sent as
+    /// a batch (the caller then claims on its own); after a failed claim, <see cref="RecoverAsync"/> rolls back to
+    /// the savepoint so the write goes on.
+    /// </summary>
+    internal sealed class Batched(ClaimQueries.NewTurn turn, Guid agentId, Guid teamId, AgentLaunch launch) : TaskWrites.ITail
+    {
+        private bool _failed;
+
+        public Guid Agent => agentId;
+
+        public Guid Team => teamId;
+
+        public AgentLaunch Launch => launch;
+
+        public bool Ran { get; private set; }
+
+        /// <summary>The claimed turn and the task changes to publish, once <see cref="Ran"/>; null when nothing was claimed.</summary>
+        public (ClaimedTurn Turn, List<TaskWrites.Change> TaskChanges)? Claimed { get; private set; }
+
+        public void Append(System.Text.StringBuilder sql, DbCommand cmd)
+        {
+            sql.Append(InTransactionTaskClaimSql).Append(";\n");
+            Bind(cmd, turn, agentId, teamId, task: true, launch);
+        }
+
+        public async Task ReadAsync(DbDataReader reader, CancellationToken ct)
+        {
+            Ran = true;
+            try
+            {
+                if (!await reader.NextResultAsync(ct)) throw new InvalidOperationException("The batched claim's lock returned no result.");
+                await SkipLockAsync(reader, ct);
+                var claim = await QuickClaim.ReadAsync(reader, ct);
+                if (claim.Requests.Count == 0) return;
+                var agent = new ClaimCandidate(agentId, teamId, launch.Adapter, launch.ConfigJson, TaskWork: true);
+                Claimed = (ClaimQueries.Bind(turn, agent, claim.TaskId, claim.Attempt, claim.Requests), claim.Changes());
+            }
+            catch (PostgresException)
+            {
+                // As in TryInTransactionAsync: it costs the claim only.
+                _failed = true;
+            }
+        }
+
+        /// <summary>After the batch's reader is closed: back to the savepoint if the claim failed.</summary>
+        public async Task RecoverAsync(AppDbContext db, CancellationToken ct)
+        {
+            if (_failed) await db.Database.CurrentTransaction!.RollbackToSavepointAsync(WriteClaimSavepoint, ct);
+        }
     }
 
     /// <summary>The statement's answer: the claimed requests, each row repeating the turn's task, attempt and task writes.</summary>

@@ -38,8 +38,9 @@ public static class ChangeTaskStatus
                 // The change and its effects in one batch of plain statements (see TaskWrites), then the turns of the
                 // dependents it made ready, claimed before the commit so they commit with it; all published once
                 // committed (that rings the dispatcher), the context's bookkeeping done after that.
-                var saved = await TaskWrites.SaveAsync(db, ct);
-                using var claims = await ReadyDependentClaims.ClaimAsync(db, settled?.Readied ?? [], now, ct);
+                using var claims = ReadyDependentClaims.Prepare(db, settled?.Readied ?? [], now);
+                var saved = await TaskWrites.SaveAsync(db, ct, claims.Tail);
+                await claims.ClaimAsync(db, ct);
                 await tx.CommitAsync(ct);
                 TaskWrites.Publish(db, saved.Changes);
                 claims.Start(db);

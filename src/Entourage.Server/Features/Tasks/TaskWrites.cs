@@ -36,7 +36,20 @@ internal static class TaskWrites
         public static readonly Saved Nothing = new([], () => { });
     }
 
-    public static async Task<Saved> SaveAsync(AppDbContext db, CancellationToken ct)
+    /// <summary>
+    /// Statements sent in the same batch after the writes, which see them (the turn of a dependent the change made
+    /// ready, claimed in the change's transaction): no round trip of their own. They read their own results, from the
+    /// reader positioned on the writes' last one, and must not throw for a failure of their own (a savepoint keeps it
+    /// from costing the writes). Not sent when the writes are not a batch (SaveChanges saved them).
+    /// </summary>
+    public interface ITail
+    {
+        void Append(StringBuilder sql, DbCommand cmd);
+
+        Task ReadAsync(DbDataReader reader, CancellationToken ct);
+    }
+
+    public static async Task<Saved> SaveAsync(AppDbContext db, CancellationToken ct, ITail? tail = null)
     {
         var entries = db.ChangeTracker.Entries().Where(e => e.State is EntityState.Added or EntityState.Modified or EntityState.Deleted).ToList();
         if (entries.Count == 0) return Saved.Nothing;
@@ -53,6 +66,7 @@ internal static class TaskWrites
             if (entry.State == EntityState.Modified) AppendUpdate(sql, cmd, entry);
             else AppendInsert(sql, cmd, entry);
         }
+        tail?.Append(sql, cmd);
         cmd.CommandText = sql.ToString();
 
         // One result per statement, in order: the key of the row written (an update that matched nothing has none).
@@ -68,6 +82,7 @@ internal static class TaskWrites
                         "affected 0 rows: it was modified since it was read.");
                 keys.Add(reader.GetInt64(0));
             }
+            if (tail is not null) await tail.ReadAsync(reader, ct);
         }
 
         var changes = new List<Change>(entries.Count);
