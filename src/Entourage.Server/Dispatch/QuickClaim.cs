@@ -287,7 +287,7 @@ internal static class QuickClaim
             Bind(cmd, turn, agentId, teamId, task: true, launch);
         }
 
-        public async Task ReadAsync(DbDataReader reader, CancellationToken ct)
+        public async Task<bool> ReadAsync(DbDataReader reader, CancellationToken ct)
         {
             Ran = true;
             try
@@ -295,14 +295,16 @@ internal static class QuickClaim
                 if (!await reader.NextResultAsync(ct)) throw new InvalidOperationException("The batched claim's lock returned no result.");
                 await SkipLockAsync(reader, ct);
                 var claim = await QuickClaim.ReadAsync(reader, ct);
-                if (claim.Requests.Count == 0) return;
+                if (claim.Requests.Count == 0) return true;
                 var agent = new ClaimCandidate(agentId, teamId, launch.Adapter, launch.ConfigJson, TaskWork: true);
                 Claimed = (ClaimQueries.Bind(turn, agent, claim.TaskId, claim.Attempt, claim.Requests), claim.Changes());
+                return true;
             }
             catch (PostgresException)
             {
                 // As in TryInTransactionAsync: it costs the claim only.
                 _failed = true;
+                return false;
             }
         }
 

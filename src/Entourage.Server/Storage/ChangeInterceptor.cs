@@ -67,6 +67,13 @@ public sealed class ChangeInterceptor(ChangeFeed feed, TimeProvider clock) : ISa
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// For a transaction a raw COMMIT ended (a batch that commits itself, <see cref="Features.Tasks.TaskWrites.SaveAsync"/>):
+    /// publishes what EF saved in it, as <see cref="TransactionCommitted"/> does for a commit through EF. Call while the
+    /// transaction is still the context's current one.
+    /// </summary>
+    public void PublishCommittedInBatch(DbContext ctx) => Flush(ctx, ctx.Database.CurrentTransaction?.TransactionId);
+
     /// <summary>For writes done with raw SQL (claims, sweeps): publish by hand after they commit.</summary>
     public void PublishRaw(string kind, string id, Guid? teamId, string op) => feed.Publish(kind, id, teamId, op, clock.GetUtcNow().UtcDateTime);
 

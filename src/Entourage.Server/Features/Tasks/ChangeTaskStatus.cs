@@ -35,13 +35,14 @@ public static class ChangeTaskStatus
             var now = clock.GetUtcNow().UtcDateTime;
             if (await ChangeAsync(db, task, to, actor, reason, now, settled, ct))
             {
-                // The change and its effects in one batch of plain statements (see TaskWrites), then the turns of the
-                // dependents it made ready, claimed before the commit so they commit with it; all published once
-                // committed (that rings the dispatcher), the context's bookkeeping done after that.
+                // The change and its effects in one batch of plain statements (see TaskWrites), with the turn of the
+                // first dependent it made ready claimed in it, so they commit together; on PostgreSQL the batch also
+                // commits, unless other claims are still to be made. All published once committed (that rings the
+                // dispatcher), the context's bookkeeping done after that.
                 using var claims = ReadyDependentClaims.Prepare(db, settled?.Readied ?? [], now);
-                var saved = await TaskWrites.SaveAsync(db, ct, claims.Tail);
+                var saved = await TaskWrites.SaveAsync(db, ct, claims.Tail, commit: !claims.MoreBeforeCommit);
                 await claims.ClaimAsync(db, ct);
-                await tx.CommitAsync(ct);
+                if (!saved.Committed) await tx.CommitAsync(ct);
                 TaskWrites.Publish(db, saved.Changes);
                 claims.Start(db);
                 saved.Accept();

@@ -52,7 +52,14 @@ internal sealed class ReadyDependentClaims : IDisposable
     /// <summary>The first claim, for the change's write batch (<see cref="TaskWrites.SaveAsync"/>), or null.</summary>
     public TaskWrites.ITail? Tail => _batched?.Claim;
 
-    /// <summary>After the change's writes, before its commit: settles the batched claim, then claims the rest.</summary>
+    /// <summary>Whether claims remain for <see cref="ClaimAsync"/> to make in the transaction after the write batch (so it must not commit).</summary>
+    public bool MoreBeforeCommit => _candidates.Count > 0;
+
+    /// <summary>
+    /// After the change's writes: settles the batched claim (back to its savepoint if it failed), then claims the rest,
+    /// before the commit. After a batch that committed there is no rest (<see cref="MoreBeforeCommit"/>) and no failed
+    /// claim (its failure stopped the batch before the COMMIT), so this only keeps the batched claim's turn.
+    /// </summary>
     public async Task ClaimAsync(AppDbContext db, CancellationToken ct)
     {
         try
