@@ -11,8 +11,9 @@ namespace Entourage.Server.Features.Tasks;
 /// <list type="bullet">
 /// <item>PostgreSQL: the task variant of the one-statement claim, for a team without limits, an agent placed on no
 /// runner, still running as the change read it; the transaction already holds the team's lock. The first one rides
-/// in the change's write batch (<see cref="Tail"/>, no round trip of its own); any other, or one whose writes were not
-/// a batch, is its own round trip (<see cref="QuickClaim.TryInTransactionAsync"/>).</item>
+/// in the change's write batch (<see cref="Tail"/>, no round trip of its own), which then also commits unless other
+/// claims remain (<see cref="MoreBeforeCommit"/>); any other, or one whose writes were not a batch, is its own round
+/// trip (<see cref="QuickClaim.TryInTransactionAsync"/>).</item>
 /// <item>SQLite: the full path (<see cref="Claimer.ClaimInTransactionAsync"/>), limits and all; BEGIN IMMEDIATE made
 /// the change the only writer.</item>
 /// </list>
