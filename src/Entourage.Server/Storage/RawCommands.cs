@@ -24,7 +24,7 @@ internal static class RawCommands
 {
     public static DbCommand Command(this DbConnection connection, DbTransaction? tx, string sql)
     {
-        var cmd = connection.CreateCommand();
+        var cmd = (connection is SqliteConnection sqlite ? SqliteStatements.TryRent(sqlite, sql) : null) ?? connection.CreateCommand();
         cmd.CommandText = sql;
         cmd.Transaction = tx;
         return cmd;
@@ -43,7 +43,7 @@ internal static class RawCommands
     {
         var p = cmd.CreateParameter();
         p.ParameterName = name;
-        p.Value = cmd is SqliteCommand ? ForSqlite(value) : value switch
+        p.Value = cmd is SqliteCommand or SqliteStatements.Reused ? ForSqlite(value) : value switch
         {
             null => DBNull.Value,
             Enum e => EnumNames.ToSnake(e),

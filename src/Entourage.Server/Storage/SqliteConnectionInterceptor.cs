@@ -13,7 +13,7 @@ namespace Entourage.Server.Storage;
 /// </summary>
 public sealed class SqliteConnectionInterceptor : DbConnectionInterceptor
 {
-    private const string Pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON;";
+    internal const string Pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON;";
 
     /// <summary>Native handles already configured; weak, so a handle the pool finally closes is forgotten.</summary>
     private readonly ConditionalWeakTable<object, object> _configured = new();

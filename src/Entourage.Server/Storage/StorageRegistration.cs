@@ -46,13 +46,27 @@ public static class StorageRegistration
                 .UseSqlite(cs, s => s.MigrationsHistoryTable("__ef_migrations_history"))
                 .UseSnakeCaseNamingConvention()
                 .AddInterceptors(sp.GetRequiredService<ChangeInterceptor>(), sp.GetRequiredService<SqliteConnectionInterceptor>()));
+            services.AddSingleton(_ => new SqliteConnections(cs));
             services.AddSingleton<IDbContextFactory<AppDbContext>>(sp =>
-                new Upcast<SqliteDbContext>(sp.GetRequiredService<IDbContextFactory<SqliteDbContext>>()));
+                new Lending(sp.GetRequiredService<IDbContextFactory<SqliteDbContext>>(), sp.GetRequiredService<SqliteConnections>()));
         }
 
         services.AddScoped<AppDbContext>(sp => sp.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext());
         services.AddHostedService<DatabaseStartup>();
         return services;
+    }
+
+    /// <summary>SQLite's <see cref="Upcast{T}"/>: each lease runs on an always-open connection (<see cref="SqliteConnections"/>).</summary>
+    private sealed class Lending(IDbContextFactory<SqliteDbContext> inner, SqliteConnections connections) : IDbContextFactory<AppDbContext>
+    {
+        private readonly Upcast<SqliteDbContext> _upcast = new(inner);
+
+        public AppDbContext CreateDbContext()
+        {
+            var db = (SqliteDbContext)_upcast.CreateDbContext();
+            db.Lend(connections);
+            return db;
+        }
     }
 
     private sealed class Upcast<T>(IDbContextFactory<T> inner) : IDbContextFactory<AppDbContext> where T : AppDbContext
