@@ -295,9 +295,7 @@ internal static class QuickClaim
                 if (!await reader.NextResultAsync(ct)) throw new InvalidOperationException("The batched claim's lock returned no result.");
                 await SkipLockAsync(reader, ct);
                 var claim = await QuickClaim.ReadAsync(reader, ct);
-                if (claim.Requests.Count == 0) return true;
-                var agent = new ClaimCandidate(agentId, teamId, launch.Adapter, launch.ConfigJson, TaskWork: true);
-                Claimed = (ClaimQueries.Bind(turn, agent, claim.TaskId, claim.Attempt, claim.Requests), claim.Changes());
+                if (claim.Requests.Count > 0) Claimed = TaskClaimed(turn, claim, agentId, teamId, launch);
                 return true;
             }
             catch (PostgresException)

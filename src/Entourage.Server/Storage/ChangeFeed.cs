@@ -33,12 +33,12 @@ public sealed class ChangeFeed
     }
 
     /// <summary>
-    /// Raised before a write that will give an agent new work commits (a message, or a dependent made ready): a hint
+    /// Raised before a write that will give an agent task work commits (a dependent made ready it did not claim itself): a hint
     /// for the dispatcher (taken on PostgreSQL), never an event of the feed. See <see cref="Dispatch.Doorbell.Expect"/>.
     /// </summary>
     public event Action<Guid, Guid, Dispatch.AgentLaunch>? WorkExpected;
 
-    /// <param name="launch">For task work: what the agent runs as, read in the write's own transaction (null for a message).</param>
+    /// <param name="launch">What the agent runs as, read in the write's own transaction.</param>
     public void ExpectWork(Guid agentId, Guid teamId, Dispatch.AgentLaunch launch) => WorkExpected?.Invoke(agentId, teamId, launch);
 
     /// <summary>
