@@ -35,7 +35,7 @@ internal static class ClaimQueries
 
     private const string CandidatesOrder = " ORDER BY d.priority, d.first_id LIMIT @max";
 
-    private const string GateSql = """
+    internal const string GateSql = """
         SELECT t.max_concurrent_agents,
                t.daily_cost_limit_usd,
                CASE WHEN t.max_concurrent_agents IS NULL THEN 0

@@ -86,7 +86,9 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
         {
             e.ToTable("tasks");
             e.HasIndex(x => new { x.TeamId, x.Status });
-            e.HasIndex(x => x.AssigneeId);
+            // An agent's latest task in progress (every claim's gate and the turn's task: status = in_progress, newest
+            // started_at first) is one index entry, not a read and sort of all its tasks; a prefix for the rest.
+            e.HasIndex(x => new { x.AssigneeId, x.Status, x.StartedAt });
             e.HasIndex(x => x.ParentId);
             e.HasIndex(x => x.PlanId);
             e.Property(x => x.Version).IsConcurrencyToken();

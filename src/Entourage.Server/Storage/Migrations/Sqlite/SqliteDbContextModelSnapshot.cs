@@ -880,9 +880,6 @@ namespace Entourage.Server.Storage.Migrations.Sqlite
                     b.HasKey("Id")
                         .HasName("pk_tasks");
 
-                    b.HasIndex("AssigneeId")
-                        .HasDatabaseName("ix_tasks_assignee_id");
-
                     b.HasIndex("ParentId")
                         .HasDatabaseName("ix_tasks_parent_id");
 
@@ -891,6 +888,9 @@ namespace Entourage.Server.Storage.Migrations.Sqlite
 
                     b.HasIndex("TeamId", "Status")
                         .HasDatabaseName("ix_tasks_team_id_status");
+
+                    b.HasIndex("AssigneeId", "Status", "StartedAt")
+                        .HasDatabaseName("ix_tasks_assignee_id_status_started_at");
 
                     b.ToTable("tasks", (string)null);
                 });
