@@ -132,12 +132,22 @@ internal static class QuickClaim
           RETURNING {ClaimQueries.ClaimColumns}),
         t AS (
           INSERT INTO turns ({ClaimQueries.TurnColumns})
-          SELECT @turn, @agent, @team, (SELECT k.task_id FROM k), 'running', @node, MAX(c.attempts) + 1, @now, NULL, @now, @lease,
+          SELECT @turn, @agent, @team, (SELECT k.task_id FROM k), 'running', @node, MAX(c.attempts) + 1, {StartedAtSql("@agent")}, NULL, @now, @lease,
                  NULL, NULL, NULL, NULL, '', 0, 0, 0, 0, 0, @token_hash
             FROM c HAVING COUNT(*) > 0
           RETURNING task_id, attempt){(task ? TaskWritesSql : "\nSELECT c.*, t.task_id, t.attempt, 0::bigint, NULL::bigint[], NULL::uuid")}
           FROM c CROSS JOIN t
         """;
+
+    /// <summary>
+    /// The turn's recorded start: its claim's time (<c>@now</c>, set before the statement was sent), or the end of
+    /// the agent's previous turn if that is later. The statement only claims once it sees that turn ended, but the
+    /// turn's end may have been stamped (on another thread or node) after this claim's time was read: recorded as
+    /// it was, the two turns overlapped by a millisecond or so, as if the agent had run twice at once. The full path
+    /// reads its time after its gate saw the previous turn ended, so it needs none of this.
+    /// </summary>
+    internal static string StartedAtSql(string agent) =>
+        $"GREATEST(@now, (SELECT x.ended_at FROM turns x WHERE x.agent_id = {agent} ORDER BY x.started_at DESC LIMIT 1))";
 
     /// <summary>Gives a claim back that a message made for an agent whose CLI is missing here (<c>QuickSendClaim</c>): as if never made.</summary>
     private const string UnclaimSql = """

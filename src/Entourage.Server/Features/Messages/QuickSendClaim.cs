@@ -37,7 +37,7 @@ internal static class QuickSendClaim
                      FROM m CROSS JOIN (SELECT EXISTS (SELECT 1 FROM k) AS go) g
                    RETURNING {ClaimQueries.ClaimColumns}),
              t AS (INSERT INTO turns ({ClaimQueries.TurnColumns})
-                   SELECT @turn, d.agent_id, @team, NULL, 'running', @node, COALESCE((SELECT MAX(c.attempts) FROM c), 0) + 1, @now, NULL, @now, @lease,
+                   SELECT @turn, d.agent_id, @team, NULL, 'running', @node, COALESCE((SELECT MAX(c.attempts) FROM c), 0) + 1, {QuickClaim.StartedAtSql("d.agent_id")}, NULL, @now, @lease,
                           NULL, NULL, NULL, NULL, '', 0, 0, 0, 0, 0, @token_hash
                      FROM d WHERE d.state = 'claimed'
                    RETURNING attempt)
