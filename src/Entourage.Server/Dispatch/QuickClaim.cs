@@ -291,11 +291,9 @@ internal static class QuickClaim
         /// <summary>The claimed turn and the task changes to publish, once <see cref="Ran"/>; null when nothing was claimed.</summary>
         public (ClaimedTurn Turn, List<TaskWrites.Change> TaskChanges)? Claimed { get; private set; }
 
-        public void Append(System.Text.StringBuilder sql, DbCommand cmd)
-        {
-            sql.Append(InTransactionTaskClaimSql).Append(";\n");
-            Bind(cmd, turn, agentId, teamId, task: true, launch);
-        }
+        public void Append(System.Text.StringBuilder sql) => sql.Append(InTransactionTaskClaimSql).Append(";\n");
+
+        public void Bind(DbCommand cmd) => QuickClaim.Bind(cmd, turn, agentId, teamId, task: true, launch);
 
         public async Task<bool> ReadAsync(DbDataReader reader, CancellationToken ct)
         {

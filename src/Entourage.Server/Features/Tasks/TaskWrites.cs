@@ -46,7 +46,10 @@ internal static class TaskWrites
     /// </summary>
     public interface ITail
     {
-        void Append(StringBuilder sql, DbCommand cmd);
+        void Append(StringBuilder sql);
+
+        /// <summary>Its parameters, on the batch's command (made once the whole text is known).</summary>
+        void Bind(DbCommand cmd);
 
         /// <summary>False when its statement failed: the batch stopped there, and nothing after it ran.</summary>
         Task<bool> ReadAsync(DbDataReader reader, CancellationToken ct);
@@ -72,16 +75,26 @@ internal static class TaskWrites
         }
 
         commit &= db.IsPostgres;
-        await using var cmd = db.Command("");
+        // The text first, then the command for it: on SQLite a command is kept prepared per text (RawCommands), and a
+        // status change sends the same few texts again and again; made before its text was known, every batch was
+        // prepared anew (measured interleaved, SQLite, n = 400: "task done -> dependent's turn" 2.10-2.31 -> 1.90-2.14 ms
+        // p50, three runs).
         var sql = new StringBuilder();
+        var values = new List<(Column Column, object? Value)>();
         foreach (var entry in entries)
         {
-            if (entry.State == EntityState.Modified) AppendUpdate(sql, cmd, entry, failIfStale: commit);
-            else AppendInsert(sql, cmd, entry);
+            if (entry.State == EntityState.Modified) AppendUpdate(sql, values, entry, failIfStale: commit);
+            else AppendInsert(sql, values, entry);
         }
-        tail?.Append(sql, cmd);
+        tail?.Append(sql);
         if (commit) sql.Append("COMMIT;\n");
-        cmd.CommandText = sql.ToString();
+        await using var cmd = db.Command(sql.ToString());
+        for (var i = 0; i < values.Count; i++)
+        {
+            var (column, value) = values[i];
+            cmd.Parameters.Add(column.Mapping.CreateParameter(cmd, "p" + i.ToString(CultureInfo.InvariantCulture), value, column.Property.IsNullable));
+        }
+        tail?.Bind(cmd);
 
         // One result per statement, in order: the key of the row written (an update that matched nothing has none).
         var keys = new List<long>(entries.Count);
@@ -156,7 +169,7 @@ internal static class TaskWrites
     /// committed. One division by the updated row count does it: it is not a constant, so it is evaluated only when
     /// the statement runs (PostgreSQL has no RAISE outside PL/pgSQL).
     /// </param>
-    private static void AppendUpdate(StringBuilder sql, DbCommand cmd, EntityEntry entry, bool failIfStale)
+    private static void AppendUpdate(StringBuilder sql, List<(Column Column, object? Value)> values, EntityEntry entry, bool failIfStale)
     {
         // AppDbContext bumps the version of every modified task on save; the WHERE checks the one this change read.
         var task = (TaskItem)entry.Entity;
@@ -175,24 +188,24 @@ internal static class TaskWrites
             if (!p.IsModified) continue;
             if (!first) sql.Append(", ");
             first = false;
-            sql.Append(c.Name).Append(" = ").Append(Parameter(cmd, c, p.CurrentValue));
+            sql.Append(c.Name).Append(" = ").Append(Parameter(values, c, p.CurrentValue));
         }
         var versionColumn = shape.Columns.First(c => c.Property == version.Metadata);
-        sql.Append(" WHERE ").Append(shape.Key.Name).Append(" = ").Append(Parameter(cmd, shape.Key, entry.Property(shape.Key.Property).CurrentValue))
-            .Append(" AND ").Append(versionColumn.Name).Append(" = ").Append(Parameter(cmd, versionColumn, readVersion))
+        sql.Append(" WHERE ").Append(shape.Key.Name).Append(" = ").Append(Parameter(values, shape.Key, entry.Property(shape.Key.Property).CurrentValue))
+            .Append(" AND ").Append(versionColumn.Name).Append(" = ").Append(Parameter(values, versionColumn, readVersion))
             .Append(" RETURNING ").Append(shape.Key.Name);
         sql.Append(failIfStale ? ") SELECT (SELECT u." + shape.Key.Name + " FROM u), 1 / (SELECT COUNT(*) FROM u);\n" : ";\n");
     }
 
-    private static void AppendInsert(StringBuilder sql, DbCommand cmd, EntityEntry entry)
+    private static void AppendInsert(StringBuilder sql, List<(Column Column, object? Value)> values, EntityEntry entry)
     {
         var shape = ShapeOf(entry.Metadata);
-        var values = entry.CurrentValues;
+        var current = entry.CurrentValues;
         sql.Append(shape.Insert);
         for (var i = 0; i < shape.Columns.Length; i++)
         {
             if (i > 0) sql.Append(", ");
-            sql.Append(Parameter(cmd, shape.Columns[i], values[shape.Columns[i].Property]));
+            sql.Append(Parameter(values, shape.Columns[i], current[shape.Columns[i].Property]));
         }
         sql.Append(") RETURNING ").Append(shape.Key.Name).Append(";\n");
     }
@@ -219,12 +232,14 @@ internal static class TaskWrites
         return new Shape(table, ColumnOf(keyProperty), columns, $"INSERT INTO {table} ({string.Join(", ", columns.Select(c => c.Name))}) VALUES (");
     });
 
-    /// <summary>A parameter typed and converted by the column's own EF mapping, as SaveChanges would send it.</summary>
-    private static string Parameter(DbCommand cmd, Column column, object? value)
+    /// <summary>
+    /// A parameter's name, its value kept with its column: typed and converted by the column's own EF mapping, as
+    /// SaveChanges would send it, once the command exists.
+    /// </summary>
+    private static string Parameter(List<(Column Column, object? Value)> values, Column column, object? value)
     {
-        var name = "p" + cmd.Parameters.Count;
-        cmd.Parameters.Add(column.Mapping.CreateParameter(cmd, name, value, column.Property.IsNullable));
-        return "@" + name;
+        values.Add((column, value));
+        return "@p" + (values.Count - 1).ToString(CultureInfo.InvariantCulture);
     }
 
     // As the change feed names kinds (ChangeInterceptor): tasks → task, task_events → task_event, dispatch_requests → dispatch_request.
