@@ -185,6 +185,28 @@ public static class DispatchHarnessExtras
         return repo;
     }
 
+    /// <summary>
+    /// A turn row written straight into PostgreSQL, as another node would leave it, for tests that stage what the store
+    /// holds: its heartbeat and lease at its end (or start, while running).
+    /// </summary>
+    public static async Task InsertTurnAsync(Npgsql.NpgsqlConnection conn, Guid id, Guid agentId, Guid teamId, string state,
+        DateTime startedAt, DateTime? endedAt, CancellationToken ct)
+    {
+        await using var cmd = new Npgsql.NpgsqlCommand("""
+            INSERT INTO turns (id, agent_id, team_id, state, node, attempt, started_at, ended_at, heartbeat_at, lease_until, log,
+                               input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd)
+            VALUES (@id, @agent, @team, @state, 'elsewhere', 1, @started, @ended, @last, @last, '', 0, 0, 0, 0, 0)
+            """, conn);
+        cmd.Parameters.AddWithValue("id", id);
+        cmd.Parameters.AddWithValue("agent", agentId);
+        cmd.Parameters.AddWithValue("team", teamId);
+        cmd.Parameters.AddWithValue("state", state);
+        cmd.Parameters.AddWithValue("started", startedAt);
+        cmd.Parameters.AddWithValue("ended", endedAt is { } e ? e : DBNull.Value);
+        cmd.Parameters.AddWithValue("last", endedAt ?? startedAt);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
     /// <summary>Most intervals open at once ([start, end); an end at the same instant as a start comes first).</summary>
     public static int MaxOverlap(IEnumerable<(DateTime Start, DateTime End)> intervals)
     {

@@ -77,17 +77,7 @@ public sealed class DispatchNotifyPostgresTests : IAsyncLifetime
         await using var listener = await ListenAsync(ct);
         await using var writer = await OpenAsync(ct);
         var turn = Guid.NewGuid();
-        await using (var insert = new NpgsqlCommand("""
-            INSERT INTO turns (id, agent_id, team_id, state, node, attempt, started_at, heartbeat_at, lease_until, log,
-                               input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd)
-            VALUES (@turn, @agent, @team, 'running', 'test', 1, now(), now(), now(), '', 0, 0, 0, 0, 0)
-            """, writer))
-        {
-            insert.Parameters.AddWithValue("turn", turn);
-            insert.Parameters.AddWithValue("agent", _agent);
-            insert.Parameters.AddWithValue("team", _team);
-            await insert.ExecuteNonQueryAsync(ct);
-        }
+        await DispatchHarnessExtras.InsertTurnAsync(writer, turn, _agent, _team, "running", DateTime.UtcNow, endedAt: null, ct);
         await using var ender = await OpenAsync(ct);
         await ExecAsync(ender, $"UPDATE turns SET state = 'succeeded', ended_at = now() WHERE id = '{turn}'", ct);
 

@@ -68,16 +68,7 @@ public sealed class TurnStartOrderPostgresTests : IAsyncLifetime
         var conn = (NpgsqlConnection)db.Database.GetDbConnection();
         await conn.OpenAsync(ct);
         var (id, end) = (Guid.NewGuid(), DateTime.UtcNow.AddMinutes(1));
-        await using var cmd = new NpgsqlCommand("""
-            INSERT INTO turns (id, agent_id, team_id, state, node, attempt, started_at, ended_at, heartbeat_at, lease_until, log,
-                               input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd)
-            VALUES (@id, @agent, @team, 'succeeded', 'elsewhere', 1, @end - interval '1 second', @end, @end, @end, '', 0, 0, 0, 0, 0)
-            """, conn);
-        cmd.Parameters.AddWithValue("id", id);
-        cmd.Parameters.AddWithValue("agent", agent);
-        cmd.Parameters.AddWithValue("team", team);
-        cmd.Parameters.AddWithValue("end", end);
-        await cmd.ExecuteNonQueryAsync(ct);
+        await DispatchHarnessExtras.InsertTurnAsync(conn, id, agent, team, "succeeded", end.AddSeconds(-1), end, ct);
         // As the store keeps it (microseconds).
         return (id, DateTime.SpecifyKind(new DateTime(end.Ticks - end.Ticks % 10), DateTimeKind.Utc));
     }
