@@ -4,9 +4,11 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Entourage.Server.Hosting;
 using Entourage.Server.Storage;
+using Entourage.Server.Storage.Entities;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -126,6 +128,62 @@ public sealed class ProductPaths : IAsyncDisposable
         return results;
     }
 
+    /// <summary>
+    /// (c) as the product's own flow shapes it: the manager's breakdown puts both tasks under the feature (their
+    /// parent), and the manager waits on them (one open wait, as wait_for_task_completion leaves it once its turn
+    /// is over). So the "done" also runs the parent's rule and checks the open wait. Context for (c), not a goal.
+    /// </summary>
+    public async Task<List<double>> DoneToDependentClaimInFeatureAsync(int n)
+    {
+        var results = new List<double>(n);
+        var manager = (await GetAsync($"/api/v1/teams/{_team}"))["manager"]!["id"]!.GetValue<Guid>();
+        long feature;
+        using (var setup = new FeedWatch(_feed))
+        {
+            feature = await CreateTaskAsync("feature", _x);
+            var turn = (await setup.NextAsync("turn", "added")).Id;
+            await setup.NextAsync("turn", "modified", turn);
+        }
+        for (var i = 0; i < n; i++)
+        {
+            using var watch = new FeedWatch(_feed);
+            var a = await CreateTaskAsync($"upstream {i}", _x, parentId: feature);
+            var first = (await watch.NextAsync("turn", "added")).Id;
+            await watch.NextAsync("turn", "modified", first);
+            var b = await CreateTaskAsync($"downstream {i}", _y, a, parentId: feature);
+            var wait = await OpenWaitAsync(manager, a, b);
+            await Sampling.SettleAsync();
+            var sent = DateTime.UtcNow;
+            await SendUnreadAsync(HttpMethod.Post, $"/api/v1/tasks/{a}/status", """{"status": "done"}""");
+            var dependent = await watch.NextAsync("turn", "added");
+            results.Add(Claimed(sent, dependent));
+            await watch.NextAsync("turn", "modified", dependent.Id);
+            await CloseWaitAsync(wait);
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// The row wait_for_task_completion leaves for a manager whose turn ended while it waited (written directly: the
+    /// bench has no MCP client).
+    /// </summary>
+    private async Task<long> OpenWaitAsync(Guid agent, params long[] tasks)
+    {
+        await using var scope = _app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var wait = new TaskWait { AgentId = agent, TeamId = _team, TaskIdsJson = "[" + string.Join(",", tasks) + "]", CreatedAt = DateTime.UtcNow };
+        db.TaskWaits.Add(wait);
+        await db.SaveChangesAsync();
+        return wait.Id;
+    }
+
+    private async Task CloseWaitAsync(long wait)
+    {
+        await using var scope = _app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        await db.TaskWaits.Where(w => w.Id == wait).ExecuteUpdateAsync(s => s.SetProperty(w => w.CompletedAt, DateTime.UtcNow));
+    }
+
     public async Task<List<double>> DoneToWaitReturnsAsync(int n)
     {
         var results = new List<double>(n);
@@ -152,10 +210,11 @@ public sealed class ProductPaths : IAsyncDisposable
         return results;
     }
 
-    private async Task<long> CreateTaskAsync(string title, Guid assignee, long? dependsOn = null)
+    private async Task<long> CreateTaskAsync(string title, Guid assignee, long? dependsOn = null, long? parentId = null)
     {
         var body = new JsonObject { ["title"] = title, ["assignee_id"] = assignee.ToString() };
         if (dependsOn is { } d) body["depends_on"] = new JsonArray(d);
+        if (parentId is { } p) body["parent_id"] = p;
         return (await SendAsync(HttpMethod.Post, $"/api/v1/teams/{_team}/tasks", body.ToJsonString()))["id"]!.GetValue<long>();
     }
 
