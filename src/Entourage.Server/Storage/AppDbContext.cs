@@ -154,7 +154,13 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
             e.HasIndex(x => new { x.State, x.Id });
             e.HasIndex(x => x.TaskId);
         });
-        b.Entity<TaskWait>(e => e.HasIndex(x => new { x.AgentId, x.CompletedAt }));
+        b.Entity<TaskWait>(e =>
+        {
+            e.HasIndex(x => new { x.AgentId, x.CompletedAt });
+            // Every change of a task to a terminal state reads its team's open waits (DagEffects.SettledSql); waits
+            // are kept once completed, so without this that read scanned every wait the server ever had.
+            e.HasIndex(x => new { x.TeamId, x.CompletedAt });
+        });
         b.Entity<Node>(e => e.HasKey(x => x.Id));
         b.Entity<RunnerToken>(e =>
         {

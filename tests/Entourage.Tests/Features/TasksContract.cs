@@ -230,6 +230,51 @@ public abstract class TasksContract(Store store) : IAsyncLifetime
         (await _s.DispatchAsync()).Where(d => d.Reason == DispatchReason.WaitComplete).ShouldBe([(t.Manager, DispatchReason.WaitComplete, (long?)null, waitId.ToString())]);
         (await _s.WithDbAsync(db => db.TaskWaits.AsNoTracking().SingleAsync(w => w.Id == waitId))).CompletedAt.ShouldNotBeNull();
     }
+
+    /// <summary>
+    /// A status change skips the waits' own reads when each open wait still has a task that is running or that the
+    /// change makes ready (DagEffects.Settled.MaySettleAWait). Waits that do settle must still be seen, whatever
+    /// else runs in the team: the last task finishing while unrelated ones run, a task left that can never start.
+    /// </summary>
+    [Fact]
+    public async Task Open_waits_settle_exactly_when_their_tasks_do_whatever_else_the_team_runs()
+    {
+        var t = await _s.TeamAsync();
+        var a = await _s.TaskAsync(t.Id, """{"title": "A"}""");
+        var b = await _s.TaskAsync(t.Id, """{"title": "B"}""");
+        var unrelated = await _s.TaskAsync(t.Id, """{"title": "Unrelated"}""");
+        var blocker = await _s.TaskAsync(t.Id, """{"title": "Blocker"}""");
+        var afterA = await _s.TaskAsync(t.Id, $$"""{"title": "After A", "depends_on": [{{a}}]}""");
+        var stuck = await _s.TaskAsync(t.Id, $$"""{"title": "Stuck", "depends_on": [{{blocker}}]}""");
+        foreach (var id in new[] { a, b, unrelated, blocker }) (await _s.StatusAsync(id, "in_progress")).ShouldBe(HttpStatusCode.OK);
+        (await _s.StatusAsync(blocker, "failed", "broken")).ShouldBe(HttpStatusCode.OK);
+        var onB = await WaitAsync(t, a, b);
+        var onAfterA = await WaitAsync(t, a, afterA);
+        var onStuck = await WaitAsync(t, a, stuck);
+
+        // A done: B still runs, After A becomes ready; Stuck can never start, so that wait settles now.
+        (await _s.StatusAsync(a, "done")).ShouldBe(HttpStatusCode.OK);
+        (await SettledWaitsAsync()).ShouldBe([onStuck]);
+        // B done, with Unrelated still running: the wait on A and B settles; After A has not started.
+        (await _s.StatusAsync(b, "done")).ShouldBe(HttpStatusCode.OK);
+        (await SettledWaitsAsync()).ShouldBe([onB, onStuck], ignoreOrder: true);
+        (await _s.StatusAsync(afterA, "cancelled")).ShouldBe(HttpStatusCode.OK);
+        (await SettledWaitsAsync()).ShouldBe([onB, onAfterA, onStuck], ignoreOrder: true);
+        // Each settled wait woke the manager once.
+        (await _s.DispatchAsync()).Where(d => d.Reason == DispatchReason.WaitComplete).Select(d => d.Ref)
+            .ShouldBe([onStuck.ToString(), onB.ToString(), onAfterA.ToString()]);
+
+        Task<long> WaitAsync(Api.Team3 team, params long[] tasks) => _s.WithDbAsync(async db =>
+        {
+            var w = new TaskWait { AgentId = team.Manager, TeamId = team.Id, TaskIdsJson = "[" + string.Join(",", tasks) + "]", CreatedAt = DateTime.UtcNow };
+            db.TaskWaits.Add(w);
+            await db.SaveChangesAsync();
+            return w.Id;
+        });
+
+        Task<List<long>> SettledWaitsAsync() =>
+            _s.WithDbAsync(db => db.TaskWaits.Where(w => w.CompletedAt != null).OrderBy(w => w.Id).Select(w => w.Id).ToListAsync());
+    }
 }
 
 public sealed class TasksContractSqlite() : TasksContract(Store.Sqlite);

@@ -954,6 +954,9 @@ namespace Entourage.Server.Storage.Migrations.Postgres
                     b.HasIndex("AgentId", "CompletedAt")
                         .HasDatabaseName("ix_task_waits_agent_id_completed_at");
 
+                    b.HasIndex("TeamId", "CompletedAt")
+                        .HasDatabaseName("ix_task_waits_team_id_completed_at");
+
                     b.ToTable("task_waits", (string)null);
                 });
 

@@ -929,6 +929,9 @@ namespace Entourage.Server.Storage.Migrations.Sqlite
                     b.HasIndex("AgentId", "CompletedAt")
                         .HasDatabaseName("ix_task_waits_agent_id_completed_at");
 
+                    b.HasIndex("TeamId", "CompletedAt")
+                        .HasDatabaseName("ix_task_waits_team_id_completed_at");
+
                     b.ToTable("task_waits", (string)null);
                 });
 
