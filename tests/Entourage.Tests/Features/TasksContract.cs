@@ -275,6 +275,33 @@ public abstract class TasksContract(Store store) : IAsyncLifetime
         Task<List<long>> SettledWaitsAsync() =>
             _s.WithDbAsync(db => db.TaskWaits.Where(w => w.CompletedAt != null).OrderBy(w => w.Id).Select(w => w.Id).ToListAsync());
     }
+
+    /// <summary>
+    /// A dependent this change does not make ready is no proof that a wait stays open: here another dependency of it
+    /// failed, so it can never start, and the wait on it settles with this change, while another task runs.
+    /// </summary>
+    [Fact]
+    public async Task A_wait_on_a_dependent_another_failed_dependency_blocks_settles_when_its_last_task_finishes()
+    {
+        var t = await _s.TeamAsync();
+        var a = await _s.TaskAsync(t.Id, """{"title": "A"}""");
+        var blocker = await _s.TaskAsync(t.Id, """{"title": "Blocker"}""");
+        var running = await _s.TaskAsync(t.Id, """{"title": "Running"}""");
+        var dependent = await _s.TaskAsync(t.Id, $$"""{"title": "Dependent", "depends_on": [{{a}}, {{blocker}}]}""");
+        foreach (var id in new[] { a, blocker, running }) (await _s.StatusAsync(id, "in_progress")).ShouldBe(HttpStatusCode.OK);
+        (await _s.StatusAsync(blocker, "failed", "broken")).ShouldBe(HttpStatusCode.OK);
+        var wait = await _s.WithDbAsync(async db =>
+        {
+            var w = new TaskWait { AgentId = t.Manager, TeamId = t.Id, TaskIdsJson = $"[{a},{dependent}]", CreatedAt = DateTime.UtcNow };
+            db.TaskWaits.Add(w);
+            await db.SaveChangesAsync();
+            return w.Id;
+        });
+
+        (await _s.StatusAsync(a, "done")).ShouldBe(HttpStatusCode.OK);
+        (await _s.WithDbAsync(db => db.TaskWaits.AsNoTracking().SingleAsync(w => w.Id == wait))).CompletedAt.ShouldNotBeNull();
+        (await _s.DispatchAsync()).Where(d => d.Reason == DispatchReason.WaitComplete).Select(d => d.Ref).ShouldBe([wait.ToString()]);
+    }
 }
 
 public sealed class TasksContractSqlite() : TasksContract(Store.Sqlite);
