@@ -108,25 +108,8 @@ public sealed class ProductPaths : IAsyncDisposable
         return results;
     }
 
-    public async Task<List<double>> DoneToDependentClaimAsync(int n)
-    {
-        var results = new List<double>(n);
-        for (var i = 0; i < n; i++)
-        {
-            using var watch = new FeedWatch(_feed);
-            var a = await CreateTaskAsync($"upstream {i}", _x);
-            var first = (await watch.NextAsync("turn", "added")).Id;
-            await watch.NextAsync("turn", "modified", first);
-            await CreateTaskAsync($"downstream {i}", _y, a);
-            await Sampling.SettleAsync();
-            var sent = DateTime.UtcNow;
-            await SendUnreadAsync(HttpMethod.Post, $"/api/v1/tasks/{a}/status", """{"status": "done"}""");
-            var dependent = await watch.NextAsync("turn", "added");
-            results.Add(Claimed(sent, dependent));
-            await watch.NextAsync("turn", "modified", dependent.Id);
-        }
-        return results;
-    }
+    /// <summary>(c): an upstream task's done → its dependent's turn claimed, the two tasks standing alone.</summary>
+    public Task<List<double>> DoneToDependentClaimAsync(int n) => DoneToDependentClaimAsync(n, feature: null, manager: null);
 
     /// <summary>
     /// (c) as the product's own flow shapes it: the manager's breakdown puts both tasks under the feature (their
@@ -135,15 +118,17 @@ public sealed class ProductPaths : IAsyncDisposable
     /// </summary>
     public async Task<List<double>> DoneToDependentClaimInFeatureAsync(int n)
     {
-        var results = new List<double>(n);
         var manager = (await GetAsync($"/api/v1/teams/{_team}"))["manager"]!["id"]!.GetValue<Guid>();
-        long feature;
-        using (var setup = new FeedWatch(_feed))
-        {
-            feature = await CreateTaskAsync("feature", _x);
-            var turn = (await setup.NextAsync("turn", "added")).Id;
-            await setup.NextAsync("turn", "modified", turn);
-        }
+        using var setup = new FeedWatch(_feed);
+        var feature = await CreateTaskAsync("feature", _x);
+        var turn = (await setup.NextAsync("turn", "added")).Id;
+        await setup.NextAsync("turn", "modified", turn);
+        return await DoneToDependentClaimAsync(n, feature, manager);
+    }
+
+    private async Task<List<double>> DoneToDependentClaimAsync(int n, long? feature, Guid? manager)
+    {
+        var results = new List<double>(n);
         for (var i = 0; i < n; i++)
         {
             using var watch = new FeedWatch(_feed);
@@ -151,14 +136,15 @@ public sealed class ProductPaths : IAsyncDisposable
             var first = (await watch.NextAsync("turn", "added")).Id;
             await watch.NextAsync("turn", "modified", first);
             var b = await CreateTaskAsync($"downstream {i}", _y, a, parentId: feature);
-            var wait = await OpenWaitAsync(manager, a, b);
+            long? wait = manager is { } m ? await OpenWaitAsync(m, a, b) : null;
             await Sampling.SettleAsync();
             var sent = DateTime.UtcNow;
             await SendUnreadAsync(HttpMethod.Post, $"/api/v1/tasks/{a}/status", """{"status": "done"}""");
             var dependent = await watch.NextAsync("turn", "added");
             results.Add(Claimed(sent, dependent));
             await watch.NextAsync("turn", "modified", dependent.Id);
-            await CloseWaitAsync(wait);
+            // One open wait at a time, as a manager has.
+            if (wait is { } w) await CloseWaitAsync(w);
         }
         return results;
     }

@@ -75,6 +75,18 @@ public static class Api
         return await read(scope.ServiceProvider.GetRequiredService<AppDbContext>());
     }
 
+    /// <summary>
+    /// An open wait of <paramref name="agent"/> on <paramref name="tasks"/>, as wait_for_task_completion leaves it when
+    /// the agent's turn ends while it waits (written directly: no MCP session needed).
+    /// </summary>
+    public static Task<long> OpenWaitAsync(this TestServer s, Guid team, Guid agent, params long[] tasks) => s.WithDbAsync(async db =>
+    {
+        var w = new Entourage.Server.Storage.Entities.TaskWait { AgentId = agent, TeamId = team, TaskIdsJson = "[" + string.Join(",", tasks) + "]", CreatedAt = DateTime.UtcNow };
+        db.TaskWaits.Add(w);
+        await db.SaveChangesAsync();
+        return w.Id;
+    });
+
     public static Task<List<(Guid Agent, DispatchReason Reason, long? Task, string? Ref)>> DispatchAsync(this TestServer s) =>
         s.WithDbAsync(async db => (await db.DispatchRequests.AsNoTracking().OrderBy(r => r.Id).ToListAsync())
             .Select(r => (r.AgentId, r.Reason, r.TaskId, r.Ref)).ToList());

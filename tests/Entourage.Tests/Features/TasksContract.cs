@@ -1,6 +1,5 @@
 using System.Net;
 using Entourage.Client.Contracts;
-using Entourage.Server.Storage.Entities;
 using Entourage.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
@@ -217,13 +216,7 @@ public abstract class TasksContract(Store store) : IAsyncLifetime
         var t = await _s.TeamAsync();
         var a = await _s.TaskAsync(t.Id, """{"title": "A"}""");
         var b = await _s.TaskAsync(t.Id, """{"title": "B"}""");
-        var waitId = await _s.WithDbAsync(async db =>
-        {
-            var w = new TaskWait { AgentId = t.Manager, TeamId = t.Id, TaskIdsJson = $"[{a},{b}]", CreatedAt = DateTime.UtcNow };
-            db.TaskWaits.Add(w);
-            await db.SaveChangesAsync();
-            return w.Id;
-        });
+        var waitId = await _s.OpenWaitAsync(t.Id, t.Manager, a, b);
         await _s.FinishAsync(a);
         (await _s.DispatchAsync()).Count(d => d.Reason == DispatchReason.WaitComplete).ShouldBe(0);
         (await _s.StatusAsync(b, "cancelled")).ShouldBe(HttpStatusCode.OK);
@@ -248,9 +241,9 @@ public abstract class TasksContract(Store store) : IAsyncLifetime
         var stuck = await _s.TaskAsync(t.Id, $$"""{"title": "Stuck", "depends_on": [{{blocker}}]}""");
         foreach (var id in new[] { a, b, unrelated, blocker }) (await _s.StatusAsync(id, "in_progress")).ShouldBe(HttpStatusCode.OK);
         (await _s.StatusAsync(blocker, "failed", "broken")).ShouldBe(HttpStatusCode.OK);
-        var onB = await WaitAsync(t, a, b);
-        var onAfterA = await WaitAsync(t, a, afterA);
-        var onStuck = await WaitAsync(t, a, stuck);
+        var onB = await _s.OpenWaitAsync(t.Id, t.Manager, a, b);
+        var onAfterA = await _s.OpenWaitAsync(t.Id, t.Manager, a, afterA);
+        var onStuck = await _s.OpenWaitAsync(t.Id, t.Manager, a, stuck);
 
         // A done: B still runs, After A becomes ready; Stuck can never start, so that wait settles now.
         (await _s.StatusAsync(a, "done")).ShouldBe(HttpStatusCode.OK);
@@ -263,14 +256,6 @@ public abstract class TasksContract(Store store) : IAsyncLifetime
         // Each settled wait woke the manager once.
         (await _s.DispatchAsync()).Where(d => d.Reason == DispatchReason.WaitComplete).Select(d => d.Ref)
             .ShouldBe([onStuck.ToString(), onB.ToString(), onAfterA.ToString()]);
-
-        Task<long> WaitAsync(Api.Team3 team, params long[] tasks) => _s.WithDbAsync(async db =>
-        {
-            var w = new TaskWait { AgentId = team.Manager, TeamId = team.Id, TaskIdsJson = "[" + string.Join(",", tasks) + "]", CreatedAt = DateTime.UtcNow };
-            db.TaskWaits.Add(w);
-            await db.SaveChangesAsync();
-            return w.Id;
-        });
 
         Task<List<long>> SettledWaitsAsync() =>
             _s.WithDbAsync(db => db.TaskWaits.Where(w => w.CompletedAt != null).OrderBy(w => w.Id).Select(w => w.Id).ToListAsync());
@@ -290,13 +275,7 @@ public abstract class TasksContract(Store store) : IAsyncLifetime
         var dependent = await _s.TaskAsync(t.Id, $$"""{"title": "Dependent", "depends_on": [{{a}}, {{blocker}}]}""");
         foreach (var id in new[] { a, blocker, running }) (await _s.StatusAsync(id, "in_progress")).ShouldBe(HttpStatusCode.OK);
         (await _s.StatusAsync(blocker, "failed", "broken")).ShouldBe(HttpStatusCode.OK);
-        var wait = await _s.WithDbAsync(async db =>
-        {
-            var w = new TaskWait { AgentId = t.Manager, TeamId = t.Id, TaskIdsJson = $"[{a},{dependent}]", CreatedAt = DateTime.UtcNow };
-            db.TaskWaits.Add(w);
-            await db.SaveChangesAsync();
-            return w.Id;
-        });
+        var wait = await _s.OpenWaitAsync(t.Id, t.Manager, a, dependent);
 
         (await _s.StatusAsync(a, "done")).ShouldBe(HttpStatusCode.OK);
         (await _s.WithDbAsync(db => db.TaskWaits.AsNoTracking().SingleAsync(w => w.Id == wait))).CompletedAt.ShouldNotBeNull();

@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using CsCheck;
 using Entourage.Client.Contracts;
 using Entourage.Server.Features.Tasks;
-using Entourage.Server.Storage.Entities;
 using Entourage.Tests.Features;
 using Entourage.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -46,13 +45,7 @@ public abstract class WaitProperties(Store store)
             var ids = created["tasks"]!.AsArray().Select(t => t!["id"]!.GetValue<long>()).ToList();
             var tasks = waited.Where(k => k < g.N).Select(k => ids[k]).Distinct().ToList();
             if (tasks.Count == 0) return;
-            var wait = await s.WithDbAsync(async db =>
-            {
-                var w = new TaskWait { AgentId = team.Manager, TeamId = team.Id, TaskIdsJson = "[" + string.Join(",", tasks) + "]", CreatedAt = DateTime.UtcNow };
-                db.TaskWaits.Add(w);
-                await db.SaveChangesAsync();
-                return w.Id;
-            });
+            var wait = await s.OpenWaitAsync(team.Id, team.Manager, [.. tasks]);
 
             // Each step moves one of the tasks that can move along its life (todo with its dependencies done ->
             // in_progress -> done, failed or cancelled; failed -> todo), so every step changes something.
