@@ -21,7 +21,27 @@ public sealed partial class PgListener(
     public int? BackendPid { get; private set; }
 
     /// <summary>How many times the LISTEN connection has been (re)established.</summary>
-    public int Connects { get; private set; }
+    public int Connects => Volatile.Read(ref _connects);
+
+    private int _connects;
+
+    // Completed (and replaced) at each connect, so a waiter needs no polling (WaitForConnectAsync).
+    private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Completes once the LISTEN connection has been established more than <paramref name="moreThan"/> times (tests
+    /// of recovery: the connects counted before a restart, then wait for the next).
+    /// </summary>
+    public async Task WaitForConnectAsync(int moreThan, CancellationToken ct)
+    {
+        while (true)
+        {
+            // Taken before the count is read: a connect after the read completes this one.
+            var next = Volatile.Read(ref _connected).Task;
+            if (Connects > moreThan) return;
+            await next.WaitAsync(ct);
+        }
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -42,7 +62,8 @@ public sealed partial class PgListener(
                 await conn.OpenAsync(stoppingToken);
                 await using (var cmd = new NpgsqlCommand($"LISTEN {Channel}", conn)) await cmd.ExecuteNonQueryAsync(stoppingToken);
                 BackendPid = conn.ProcessID;
-                Connects++;
+                Interlocked.Increment(ref _connects);
+                Interlocked.Exchange(ref _connected, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
                 failures = 0;
                 LogListening(logger, conn.ProcessID);
                 // Anything notified while we were not listening: look once.

@@ -101,7 +101,9 @@ public sealed class MultiNodePostgresTests : IAsyncLifetime
         // Sent right away: its NOTIFY may well find nobody listening.
         await SendMessageAsync(a, team, agent, "during");
         await WaitUntilAsync([a, b], async db => await db.Turns.CountAsync(t => t.State == TurnState.Succeeded) == 2, "the turn for the message sent while LISTEN was down");
-        await WaitUntilAsync([a, b], _ => Task.FromResult(listener.Connects > connects && listener.BackendPid is not null && listener.BackendPid != pid), "the listener to reconnect");
+        using (var reconnect = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+            await listener.WaitForConnectAsync(connects, reconnect.Token);
+        listener.BackendPid.ShouldNotBe(pid);
 
         await SendMessageAsync(a, team, agent, "after");
         await WaitUntilAsync([a, b], async db => await db.Turns.CountAsync(t => t.State == TurnState.Succeeded) == 3, "the turn after reconnecting");

@@ -60,6 +60,8 @@ public sealed class PostgresRestartTests : IAsyncLifetime
             var tasks = await BatchAsync(s, team, engineers, rng, 8, "first");
             var messages = new List<long>();
 
+            var listener = s.Services.GetServices<IHostedService>().OfType<PgListener>().Single();
+            var connectsBeforeLastStop = 0;
             var restarts = rng.Next(2, 4);
             for (var r = 0; r < restarts; r++)
             {
@@ -67,14 +69,19 @@ public sealed class PostgresRestartTests : IAsyncLifetime
                 await Task.Delay(rng.Next(300, 2000));
                 var immediate = rng.Next(2) == 0;
                 TestContext.Current.TestOutputHelper?.WriteLine($"restart {r}: {(immediate ? "immediate" : "fast")} stop");
+                connectsBeforeLastStop = listener.Connects;
                 await _pg.StopServerAsync(immediate);
                 await Task.Delay(rng.Next(500, 3000));
                 await _pg.StartServerAsync();
             }
 
-            // The LISTEN connection comes back by itself; then new work is woken by NOTIFY alone.
-            var listener = s.Services.GetServices<IHostedService>().OfType<PgListener>().Single();
-            await Until(() => Task.FromResult(listener.BackendPid is not null), "the LISTEN connection to be re-established");
+            // The LISTEN connection comes back by itself; then new work is woken by NOTIFY alone. (Its pid alone could
+            // still be the connection from before the last stop, not yet found dropped: wait for a new connect.)
+            using (var reconnect = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+            {
+                try { await listener.WaitForConnectAsync(connectsBeforeLastStop, reconnect.Token); }
+                catch (OperationCanceledException) { throw new TimeoutException($"The LISTEN connection was not re-established within 60 s (connects {listener.Connects})."); }
+            }
             tasks.AddRange(await BatchAsync(s, team, engineers, rng, 4, "after"));
             for (var m = 0; m < 3; m++) messages.Add(await SendMessageAsync(s, team, engineers[m], $"after restart {m}"));
 
@@ -128,16 +135,5 @@ public sealed class PostgresRestartTests : IAsyncLifetime
         }).ToArray());
         var created = await s.PostJsonAsync($"/api/v1/teams/{team}/tasks/batch", new JsonObject { ["tasks"] = items }.ToJsonString());
         return created["tasks"]!.AsArray().Select(t => t!["id"]!.GetValue<long>()).ToList();
-    }
-
-    /// <summary>A condition on this process's own state (no store involved): re-checked until a bound that only catches a broken run.</summary>
-    private static async Task Until(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("Timed out waiting for " + what);
-            await Task.Delay(100);
-        }
     }
 }
