@@ -34,6 +34,32 @@ public sealed class AdapterCatalog(TimeProvider clock)
         return command ?? DefaultExecutables.GetValueOrDefault(adapter);
     }
 
+    /// <summary>
+    /// <see cref="ExecutableOf"/> as SQL over an agent row's columns (PostgreSQL), for a statement that picks an agent
+    /// this node can launch among <see cref="Launchable"/>; null when neither gives one.
+    /// </summary>
+    public static string ExecutableSql(string adapter, string configJson) =>
+        $"COALESCE(CASE WHEN jsonb_typeof(({configJson})::jsonb -> 'command') = 'string' THEN ({configJson})::jsonb ->> 'command' END, " +
+        $"CASE {adapter} {string.Concat(DefaultExecutables.Where(d => d.Value is not null).Select(d => $"WHEN '{d.Key}' THEN '{d.Value}' "))}END)";
+
+    /// <summary>
+    /// The adapters and executables this node has found installed and still finds so (each looked up again when its
+    /// answer is older than the cache's): what a statement that finds its agent itself may launch here, matched with
+    /// <see cref="ExecutableSql"/>. An executable never checked here is not among them (its agent's turn is the
+    /// dispatcher's, whose check adds it); listing or creating an agent checks it too.
+    /// </summary>
+    public List<(string Adapter, string Executable)> Launchable()
+    {
+        var launchable = new List<(string, string)>();
+        foreach (var (key, (result, _)) in _cache)
+        {
+            if (!result.Available) continue;
+            var (adapter, exe) = (key[..key.IndexOf('\n', StringComparison.Ordinal)], key[(key.IndexOf('\n', StringComparison.Ordinal) + 1)..]);
+            if (CheckExecutable(adapter, exe).Available) launchable.Add((adapter, exe));
+        }
+        return launchable;
+    }
+
     public AdapterAvailability Check(string adapter, JsonObject config)
     {
         if (!DefaultExecutables.ContainsKey(adapter))
@@ -41,7 +67,11 @@ public sealed class AdapterCatalog(TimeProvider clock)
         var exe = ExecutableOf(adapter, config);
         if (exe is null)
             return new(false, null, "The command adapter needs config.command: the executable to run.");
+        return CheckExecutable(adapter, exe);
+    }
 
+    private AdapterAvailability CheckExecutable(string adapter, string exe)
+    {
         var key = adapter + "\n" + exe;
         var now = clock.GetUtcNow();
         if (_cache.TryGetValue(key, out var hit) && now - hit.At < TimeSpan.FromSeconds(10)) return hit.Result;

@@ -31,7 +31,7 @@ namespace Entourage.Server.Dispatch;
 /// ~0.5–1 ms each on this 2-core VM.
 /// </para>
 /// </summary>
-internal static class QuickClaim
+internal static partial class QuickClaim
 {
     /// <summary>The team's lock, for a claim that may write a task (statements of one batch run in one transaction).</summary>
     private const string LockSql = "SELECT pg_advisory_xact_lock(@key);\n";
@@ -42,17 +42,17 @@ internal static class QuickClaim
     /// candidates query) or a task in progress sends the claim to the full path, so that variant writes no task row
     /// and stays the lean statement it was.
     /// </summary>
-    private static string PickSql(bool task, bool expected = false, string agent = "@agent") => $"""
+    private static string PickSql(bool task, ClaimFor who, bool placement = false, bool sameLaunch = false) => $"""
         SELECT {(task ? $"""
                  COALESCE((SELECT MIN(p.task_id) FROM p),
-                          (SELECT x.id FROM tasks x WHERE x.assignee_id = {agent} AND x.status = 'in_progress' ORDER BY x.started_at DESC LIMIT 1))
+                          (SELECT x.id FROM tasks x WHERE x.assignee_id = {who.Agent} AND x.status = 'in_progress' ORDER BY x.started_at DESC LIMIT 1))
                  """ : "NULL::bigint")} AS task_id
          WHERE {(task ? "(SELECT COUNT(DISTINCT p.task_id) FROM p) <= 1" : $"""
                  NOT EXISTS (SELECT 1 FROM p WHERE p.task_id IS NOT NULL)
-                   AND NOT EXISTS (SELECT 1 FROM tasks x WHERE x.assignee_id = {agent} AND x.status = 'in_progress')
+                   AND NOT EXISTS (SELECT 1 FROM tasks x WHERE x.assignee_id = {who.Agent} AND x.status = 'in_progress')
                  """)}
-           AND NOT EXISTS (SELECT 1 FROM turns x WHERE x.agent_id = {agent} AND x.state = 'running')
-           AND EXISTS (SELECT 1 FROM teams t WHERE t.id = @team AND t.max_concurrent_agents IS NULL AND t.daily_cost_limit_usd IS NULL){(expected ? Placement(agent) : "")}{(expected && task ? SameLaunch : "")}
+           AND NOT EXISTS (SELECT 1 FROM turns x WHERE x.agent_id = {who.Agent} AND x.state = 'running')
+           AND EXISTS (SELECT 1 FROM teams t WHERE t.id = {who.Team} AND t.max_concurrent_agents IS NULL AND t.daily_cost_limit_usd IS NULL){(placement ? Placement(who) : "")}{(sameLaunch ? SameLaunch : "")}
         """;
 
     /// <summary>
@@ -60,10 +60,10 @@ internal static class QuickClaim
     /// the agent is the team's, and placed on no runner in particular (only unlabelled nodes claim on a hint, and
     /// such a node never runs pinned agents).
     /// </summary>
-    private static string Placement(string agent) => $"""
+    private static string Placement(ClaimFor who) => $"""
 
            AND EXISTS (SELECT 1 FROM agents a JOIN teams tm ON tm.id = a.team_id
-                        WHERE a.id = {agent} AND a.team_id = @team AND a.runner_labels IS NULL AND tm.runner_labels IS NULL)
+                        WHERE a.id = {who.Agent} AND a.team_id = {who.Team} AND a.runner_labels IS NULL AND tm.runner_labels IS NULL)
         """;
 
     /// <summary>
@@ -71,7 +71,7 @@ internal static class QuickClaim
     /// hold: for a write that claims its recipient's turn in its own statement (QuickSend), over its own <c>p</c> (the
     /// agent's pending requests it locked).
     /// </summary>
-    internal static string MessageClaimConditionSql(string agent) => PickSql(task: false, expected: true, agent);
+    internal static string MessageClaimConditionSql(string agent) => PickSql(task: false, ClaimFor.Bound with { Agent = agent }, placement: true);
 
     /// <summary>
     /// For task work claimed on a hint: the agent still runs as the hint said (<see cref="AgentLaunch"/>), whose CLI the
@@ -85,8 +85,8 @@ internal static class QuickClaim
         """;
 
     /// <summary>The turn_started entry's data, as <see cref="TaskHooks.OnTurnStartedAsync"/> serialises it: reasons in first-seen order, requests by id.</summary>
-    private const string StartedDataSql = """
-        json_build_object('turn_id', @turn, 'agent_id', @agent, 'attempt', (SELECT t.attempt FROM t), 'node', @node::text,
+    private static string StartedDataSql(ClaimFor who) => $"""
+        json_build_object('turn_id', @turn, 'agent_id', {who.Agent}, 'attempt', (SELECT t.attempt FROM t), 'node', @node::text,
             'reasons', (SELECT json_agg(f.reason ORDER BY f.first) FROM (SELECT c.reason, MIN(c.id) AS first FROM c GROUP BY c.reason) f),
             'request_ids', (SELECT json_agg(c.id ORDER BY c.id) FROM c))::text
         """;
@@ -94,20 +94,20 @@ internal static class QuickClaim
     private const string TurnTask = "(SELECT t.task_id FROM t)";
 
     /// <summary>The task's move and its entries, for the task variant.</summary>
-    private static readonly string TaskWritesSql = $"""
+    private static string TaskWritesSql(ClaimFor who) => $"""
         ,
         m AS ({TaskHooks.MoveToInProgressSql(TurnTask, "(SELECT t.attempt FROM t)",
-            $"EXISTS (SELECT 1 FROM c WHERE c.reason = 'task_ready' AND c.task_id = {TurnTask})")}),
-        e AS ({TaskHooks.InsertEventsSql("m", TurnTask, StartedDataSql)})
+            $"EXISTS (SELECT 1 FROM c WHERE c.reason = 'task_ready' AND c.task_id = {TurnTask})", who.Agent)}),
+        e AS ({TaskHooks.InsertEventsSql("m", TurnTask, StartedDataSql(who), who.MovedData)})
         SELECT c.*, t.task_id, t.attempt, (SELECT COUNT(*) FROM m), (SELECT array_agg(e.id ORDER BY e.id) FROM e), (SELECT e.team_id FROM e LIMIT 1)
         """;
 
-    private static readonly string TaskClaimSql = LockSql + ClaimSql(task: true);
+    private static readonly string TaskClaimSql = LockSql + ClaimSql(task: true, ClaimFor.Bound);
 
-    private static readonly string MessageClaimSql = ClaimSql(task: false);
+    private static readonly string MessageClaimSql = ClaimSql(task: false, ClaimFor.Bound);
 
     /// <summary>The task variant for an agent a write on this node named with task work, and what it runs as.</summary>
-    private static readonly string ExpectedTaskClaimSql = LockSql + ClaimSql(task: true, expected: true);
+    private static readonly string ExpectedTaskClaimSql = LockSql + ClaimSql(task: true, ClaimFor.Bound, placement: true, sameLaunch: true);
 
     /// <summary>
     /// The task variant for a write that made the agent's task ready, in that write's transaction (which holds the
@@ -118,13 +118,14 @@ internal static class QuickClaim
 
     private const string WriteClaimSavepoint = "write_claim";
 
-    private static string ClaimSql(bool task, bool expected = false) => $"""
-        WITH p AS (
+    /// <param name="prelude">CTEs the statement starts with, each followed by a comma (what <paramref name="who"/>'s expressions read).</param>
+    private static string ClaimSql(bool task, ClaimFor who, bool placement = false, bool sameLaunch = false, string prelude = "") => $"""
+        WITH {prelude}p AS (
           SELECT r.id, r.reason, r.task_id FROM dispatch_requests r
-           WHERE r.agent_id = @agent AND r.state = 'pending'
+           WHERE r.agent_id = {who.Agent} AND r.state = 'pending'
            ORDER BY r.priority, r.id
            FOR UPDATE SKIP LOCKED),
-        k AS ({PickSql(task, expected)}),
+        k AS ({PickSql(task, who, placement, sameLaunch)}),
         c AS (
           UPDATE dispatch_requests
              SET state = 'claimed', owner = @node, lease_until = @lease, turn_id = @turn, updated_at = @now
@@ -132,10 +133,10 @@ internal static class QuickClaim
           RETURNING {ClaimQueries.ClaimColumns}),
         t AS (
           INSERT INTO turns ({ClaimQueries.TurnColumns})
-          SELECT @turn, @agent, @team, (SELECT k.task_id FROM k), 'running', @node, MAX(c.attempts) + 1, {StartedAtSql("@agent")}, NULL, @now, @lease,
+          SELECT @turn, {who.Agent}, {who.Team}, (SELECT k.task_id FROM k), 'running', @node, MAX(c.attempts) + 1, {StartedAtSql(who.Agent)}, NULL, @now, @lease,
                  NULL, NULL, NULL, NULL, '', 0, 0, 0, 0, 0, @token_hash
             FROM c HAVING COUNT(*) > 0
-          RETURNING task_id, attempt){(task ? TaskWritesSql : "\nSELECT c.*, t.task_id, t.attempt, 0::bigint, NULL::bigint[], NULL::uuid")}
+          RETURNING task_id, attempt){(task ? TaskWritesSql(who) : "\nSELECT c.*, t.task_id, t.attempt, 0::bigint, NULL::bigint[], NULL::uuid")}
           FROM c CROSS JOIN t
         """;
 

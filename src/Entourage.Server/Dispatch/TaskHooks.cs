@@ -23,21 +23,21 @@ public static class TaskHooks
     /// The claimed task's move to in_progress, over SQL expressions for the task, the turn's attempt and whether the
     /// turn was woken for the task: parameters here, the claim's own rows in <see cref="QuickClaim"/>'s statement.
     /// </summary>
-    internal static string MoveToInProgressSql(string task = "@task", string attempt = "@attempt", string ready = "@ready") => $"""
+    internal static string MoveToInProgressSql(string task = "@task", string attempt = "@attempt", string ready = "@ready", string agent = "@agent") => $"""
         UPDATE tasks
            SET status = @in_progress, started_at = COALESCE(started_at, @now), updated_at = @now,
                attempts = CASE WHEN attempts > {attempt} THEN attempts ELSE {attempt} END, version = version + 1
-         WHERE id = {task} AND status = @todo AND assignee_id = @agent AND {ready}
+         WHERE id = {task} AND status = @todo AND assignee_id = {agent} AND {ready}
            AND NOT EXISTS (SELECT 1 FROM task_dependencies d JOIN tasks x ON x.id = d.depends_on_id
                             WHERE d.task_id = {task} AND x.status <> @done)
         RETURNING id, team_id
         """;
 
     /// <summary>The timeline entries in one insert, in order (the move first, when <c>moved</c> has its row).</summary>
-    internal static string InsertEventsSql(string moved, string task = "@task", string startedData = "@started_data") => $"""
+    internal static string InsertEventsSql(string moved, string task = "@task", string startedData = "@started_data", string movedData = "@moved_data") => $"""
         INSERT INTO task_events (task_id, team_id, kind, actor_type, actor_id, actor_name, from_status, to_status, data_json, created_at)
         SELECT v.task_id, v.team_id, v.kind, @actor_type, @actor_id, @actor_name, v.from_status, v.to_status, v.data_json, @now
-          FROM (SELECT 1 AS ord, m.id AS task_id, m.team_id, 'status_changed' AS kind, @todo AS from_status, @in_progress AS to_status, @moved_data AS data_json FROM {moved} m
+          FROM (SELECT 1 AS ord, m.id AS task_id, m.team_id, 'status_changed' AS kind, @todo AS from_status, @in_progress AS to_status, {movedData} AS data_json FROM {moved} m
                 UNION ALL
                 SELECT 2, k.id, k.team_id, 'turn_started', NULL, NULL, {startedData} FROM tasks k WHERE k.id = {task}) v
          ORDER BY v.ord
@@ -56,14 +56,22 @@ public static class TaskHooks
 
     /// <summary>The data of the status_changed entry of a turn's start (known before the claim).</summary>
     internal static string MovedData(Guid turnId, Guid agentId) =>
-        TaskTimeline.New(0, Guid.Empty, "status_changed", Dispatcher, default, data: new { turn_id = turnId, agent_id = agentId, reason = "its agent's turn started" }).DataJson!;
+        TaskTimeline.New(0, Guid.Empty, "status_changed", Dispatcher, default, data: new { turn_id = turnId, agent_id = agentId, reason = MovedReason }).DataJson!;
+
+    /// <summary><see cref="MovedData"/> built by the statement, for a claim whose agent the statement itself finds (an SQL expression).</summary>
+    internal static string MovedDataSql(string agent) => $"json_build_object('turn_id', @turn, 'agent_id', {agent}, 'reason', '{MovedReason.Replace("'", "''", StringComparison.Ordinal)}')::text";
+
+    private const string MovedReason = "its agent's turn started";
 
     /// <summary>The parameters of the task's move and its entries every caller binds: states, the actor, the time, the agent.</summary>
     internal static DbCommand BindTurnStart(this DbCommand cmd, Guid agentId, DateTime now, string movedData) => cmd
-        .With("agent", agentId).With("now", now)
+        .BindTurnStart(now).With("agent", agentId).With("moved_data", movedData);
+
+    /// <summary>Those of <see cref="BindTurnStart(DbCommand, Guid, DateTime, string)"/> that do not name the agent.</summary>
+    internal static DbCommand BindTurnStart(this DbCommand cmd, DateTime now) => cmd
+        .With("now", now)
         .With("todo", TaskState.Todo).With("in_progress", TaskState.InProgress).With("done", TaskState.Done)
-        .With("actor_type", Dispatcher.Type).With("actor_id", Dispatcher.Id).With("actor_name", Dispatcher.Name)
-        .With("moved_data", movedData);
+        .With("actor_type", Dispatcher.Type).With("actor_id", Dispatcher.Id).With("actor_name", Dispatcher.Name);
 
     /// <summary>
     /// The claimed task moves to in_progress when the turn was woken for it, it is still todo, assigned to the

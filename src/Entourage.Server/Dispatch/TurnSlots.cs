@@ -43,6 +43,9 @@ public sealed partial class TurnSlots(
     /// <summary>Whether the agent's CLI can be launched on this node (AdapterCatalog caches the lookup briefly).</summary>
     public bool Installed(string adapter, string configJson) => adapters.Check(adapter, AgentViews.ParseConfig(configJson)).Available;
 
+    /// <inheritdoc cref="AdapterCatalog.Launchable"/>
+    public List<(string Adapter, string Executable)> Launchable() => adapters.Launchable();
+
     /// <summary>Writes may claim from now on (the dispatcher's loop has started: the API listens).</summary>
     public void Open()
     {
@@ -166,6 +169,9 @@ public sealed partial class TurnSlots(
         private int _done;
 
         public bool Installed(string adapter, string configJson) => slots.Installed(adapter, configJson);
+
+        /// <inheritdoc cref="AdapterCatalog.Launchable"/>
+        internal List<(string Adapter, string Executable)> Launchable() => slots.Launchable();
 
         /// <summary>The turn a claim in this slot inserts: this node's, with the configured lease from <paramref name="now"/>.</summary>
         internal ClaimQueries.NewTurn NewTurn(DateTime now) => slots.NewTurn(now);

@@ -27,6 +27,8 @@ public static class ChangeTaskStatus
 
     public static async Task<TaskDto> ExecuteAsync(AppDbContext db, long taskId, TaskState to, Actor actor, string? reason, TimeProvider clock, CancellationToken ct)
     {
+        // A "done" whose effects are the plain ones, in one round trip on PostgreSQL; otherwise it changed nothing.
+        if (to == TaskState.Done && await QuickDone.TryAsync(db, taskId, actor, reason, clock.GetUtcNow().UtcDateTime, ct) is { } quick) return quick;
         // A move to a terminal state reads its dependents with the task, in the same batch (TaskLoad).
         var (tx, task, settled, edges) = await TaskLoad.BeginForChangeAsync(db, taskId, to.IsTerminal(), clock.GetUtcNow().UtcDateTime, ct);
         await using (tx)

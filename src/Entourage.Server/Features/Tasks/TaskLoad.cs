@@ -74,12 +74,8 @@ internal static class TaskLoad
     private static async Task<(TaskItem? Task, DagEffects.Settled? Settled, TaskViews.Edges? Edges)> ReadAttachedAsync(
         AppDbContext db, long taskId, bool settledReads, DateTime now, CancellationToken ct)
     {
-        var type = db.Model.FindEntityType(typeof(TaskItem))!;
-        var properties = type.GetProperties().ToList();
-        var select = $"SELECT {string.Join(", ", properties.Select(p => p.GetColumnName()))} FROM {type.GetTableName()} WHERE id = @id";
-        var sql = db.IsPostgres
-            ? $"SELECT pg_advisory_xact_lock({TaskTransaction.LockKeySql("t.team_id")}) FROM tasks t WHERE t.id = @id;\n{select};\n{TaskViews.EdgesSql}"
-            : $"{select};\n{TaskViews.EdgesSql}";
+        var (select, properties) = RowSql(db);
+        var sql = db.IsPostgres ? $"{LockSql};\n{select};\n{TaskViews.EdgesSql}" : $"{select};\n{TaskViews.EdgesSql}";
         await using var cmd = db.Command(settledReads ? sql + ";\n" + DagEffects.SettledSql : sql).With("id", taskId);
         if (settledReads) cmd.BindSettled(taskId, now);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
@@ -99,11 +95,22 @@ internal static class TaskLoad
         return (task, await DagEffects.ReadSettledAsync(reader, ct), edges);
     }
 
+    /// <summary>PostgreSQL: the team's lock of the task <c>@id</c> (<see cref="TaskTransaction.LockKeySql"/>); one row, none when the task does not exist.</summary>
+    internal static readonly string LockSql = $"SELECT pg_advisory_xact_lock({TaskTransaction.LockKeySql("t.team_id")}) FROM tasks t WHERE t.id = @id";
+
+    /// <summary>The read of the task <c>@id</c>'s row, every column of the model, for <see cref="Materialize"/>.</summary>
+    internal static (string Sql, List<IProperty> Properties) RowSql(AppDbContext db)
+    {
+        var type = db.Model.FindEntityType(typeof(TaskItem))!;
+        var properties = type.GetProperties().ToList();
+        return ($"SELECT {string.Join(", ", properties.Select(p => p.GetColumnName()))} FROM {type.GetTableName()} WHERE id = @id", properties);
+    }
+
     /// <summary>
     /// A row as EF materializes it: each column read as its provider type and converted by the property's own
     /// mapping (snake_case enums, UTC date-times), so a property added to the model is read here too.
     /// </summary>
-    private static TaskItem Materialize(DbDataReader reader, List<IProperty> properties)
+    internal static TaskItem Materialize(DbDataReader reader, List<IProperty> properties)
     {
         var task = new TaskItem { Title = "" };
         for (var i = 0; i < properties.Count; i++)
