@@ -121,6 +121,11 @@ internal static class QuickDone
             slot?.Dispose();
             return null;
         }
+        catch
+        {
+            slot?.Dispose();
+            throw;
+        }
 
         var claimed = outcome.Claimed;
         if (claimed is null) slot?.Dispose();
