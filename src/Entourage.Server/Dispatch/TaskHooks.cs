@@ -28,8 +28,8 @@ public static class TaskHooks
            SET status = @in_progress, started_at = COALESCE(started_at, @now), updated_at = @now,
                attempts = CASE WHEN attempts > {attempt} THEN attempts ELSE {attempt} END, version = version + 1
          WHERE id = {task} AND status = @todo AND assignee_id = {agent} AND {ready}
-           AND NOT EXISTS (SELECT 1 FROM task_dependencies d JOIN tasks x ON x.id = d.depends_on_id
-                            WHERE d.task_id = {task} AND x.status <> @done)
+           AND NOT EXISTS (SELECT 1 FROM task_dependencies d
+                            WHERE d.task_id = {task} AND (SELECT x.status FROM tasks x WHERE x.id = d.depends_on_id) <> @done)
         RETURNING id, team_id
         """;
 

@@ -35,14 +35,16 @@ internal static class QuickDone
 {
     private const string DoneSql = """
         WITH k AS (SELECT t.id, t.team_id, t.parent_id, t.status FROM tasks t WHERE t.id = @id),
+             dependents AS MATERIALIZED (SELECT d.task_id FROM task_dependencies d WHERE d.depends_on_id = @id),
              ready AS (
                SELECT x.id, x.team_id, x.assignee_id,
                       EXISTS (SELECT 1 FROM dispatch_requests r WHERE r.agent_id = x.assignee_id AND r.task_id = x.id
                                  AND r.reason = 'task_ready' AND r.state = 'pending') AS pending
-                 FROM task_dependencies d JOIN tasks x ON x.id = d.task_id
-                WHERE d.depends_on_id = @id AND x.status = 'todo'
-                  AND NOT EXISTS (SELECT 1 FROM task_dependencies d2 JOIN tasks y ON y.id = d2.depends_on_id
-                                   WHERE d2.task_id = x.id AND y.id <> @id AND y.status <> 'done')),
+                 FROM dependents JOIN tasks x ON x.id = dependents.task_id
+                WHERE x.status = 'todo'
+                  AND NOT EXISTS (SELECT 1 FROM task_dependencies d2
+                                   WHERE d2.task_id = x.id AND d2.depends_on_id <> @id
+                                     AND (SELECT y.status FROM tasks y WHERE y.id = d2.depends_on_id) <> 'done')),
              g AS (
                SELECT k.id, k.team_id, k.status FROM k
                 WHERE k.status IN ('in_progress', 'in_review')
