@@ -9,8 +9,10 @@ namespace Entourage.Server.Features.Tasks;
 /// <summary>
 /// PostgreSQL: a task's "done" in one round trip, when its effects are the plain ones: the change, its timeline
 /// entry, the retirement of its own wake-ups, and its dependents made ready (their entries and wake-ups), with the
-/// turn of the first one's assignee claimed in the same batch when this node has a free slot. One batch, which
-/// PostgreSQL runs as one transaction: the team's lock, this statement, the claim, the answer's reads.
+/// turn of the first one's assignee claimed in the same batch when this node has a free slot and can launch its CLI.
+/// One batch, which PostgreSQL runs as one transaction: the team's lock, this statement, the answer's reads, the claim.
+/// The claim comes last: once its result is read the batch is over and committed, so the turn is published and started
+/// before the answer is built.
 /// <para>
 /// The general path (<see cref="ChangeTaskStatus"/>) reads first, applies <see cref="DagEffects"/> in C#, then writes:
 /// two round trips, and on this 2-core VM each costs ~1 ms of wake-ups for well under that of store work. That made
@@ -143,17 +145,18 @@ internal static class QuickDone
             Claimer.Publish(db, started.Turn, started.TaskChanges);
             slot.Start(started.Turn);
         }
-        return outcome.Answer;
+        return outcome.Answer();
     }
 
+    /// <param name="Answer">The task's answer, null when the change was not made.</param>
     private sealed record Outcome(
-        TaskDto? Answer, List<TaskWrites.Change> Changes, List<(Guid Agent, Guid Team, AgentLaunch Launch)> Readied,
+        Func<TaskDto?> Answer, List<TaskWrites.Change> Changes, List<(Guid Agent, Guid Team, AgentLaunch Launch)> Readied,
         (ClaimedTurn Turn, List<TaskWrites.Change> TaskChanges)? Claimed);
 
     private static async Task<Outcome> RunAsync(AppDbContext db, long taskId, Actor actor, string? reason, DateTime now, QuickClaim.FoundAgent? claim, CancellationToken ct)
     {
         var (rowSql, properties) = TaskLoad.RowSql(db);
-        var sql = $"{TaskLoad.LockSql};\n{DoneSql};\n{(claim is null ? "" : ClaimSql + ";\n")}{rowSql};\n{TaskViews.EdgesSql}";
+        var sql = $"{TaskLoad.LockSql};\n{DoneSql};\n{rowSql};\n{TaskViews.EdgesSql};\n{(claim is null ? "" : ClaimSql)}";
         await using var cmd = db.Command(sql)
             .With("id", taskId).With("done_now", now).With("done_by_agent", actor.Type == ActorType.Agent)
             .With("done_actor_type", actor.Type).With("done_actor_id", actor.Id).With("done_actor_name", actor.Name)
@@ -172,15 +175,22 @@ internal static class QuickDone
             changes.Add(new(kind switch { 0 => "task", 1 => "task_event", _ => "dispatch_request" }, id, team, kind == 0 ? "modified" : "added"));
             if (kind == 2) readied.Add((r.Guid(3), team, new AgentLaunch(r.GetString(4), r.GetString(5))));
         }
+        // The answer's reads, kept as read: they are turned into the answer once the claimed turn is on its way.
         await NextAsync(r, ct);
+        var row = await r.ReadAsync(ct) ? new object[r.FieldCount] : null;
+        if (row is not null) r.GetValues(row);
+        await NextAsync(r, ct);
+        var edges = await TaskViews.ReadEdgesAsync(r, ct);
         // A claim is kept even when the change was not made: it took pending work of a dependent's agent, as the
         // dispatcher would have (the task was done already).
-        var claimed = claim is null ? null : await claim.ReadAsync(r, ct);
-        if (claim is not null) await NextAsync(r, ct);
-        if (!applied || !await r.ReadAsync(ct)) return new Outcome(null, [], [], claimed);
-        var task = TaskLoad.Materialize(r, properties);
+        var claimed = claim is null ? null : await NextThen(r, claim, ct);
+        return new Outcome(applied && row is not null ? () => TaskViews.ToDto(TaskLoad.Materialize(row, properties), edges) : () => null, changes, readied, claimed);
+    }
+
+    private static async Task<(ClaimedTurn Turn, List<TaskWrites.Change> TaskChanges)?> NextThen(System.Data.Common.DbDataReader r, QuickClaim.FoundAgent claim, CancellationToken ct)
+    {
         await NextAsync(r, ct);
-        return new Outcome(TaskViews.ToDto(task, await TaskViews.ReadEdgesAsync(r, ct)), changes, readied, claimed);
+        return await claim.ReadAsync(r, ct);
     }
 
     private static string? Data(Actor actor, DateTime now, object? data) => TaskTimeline.New(0, Guid.Empty, "", actor, now, data: data).DataJson;

@@ -107,6 +107,22 @@ internal static class TaskLoad
     }
 
     /// <summary>
+    /// <see cref="Materialize(DbDataReader, List{IProperty})"/> over a row already read as its columns' values (PostgreSQL:
+    /// Npgsql gives each column as the type the typed getters read).
+    /// </summary>
+    internal static TaskItem Materialize(object[] row, List<IProperty> properties)
+    {
+        var task = new TaskItem { Title = "" };
+        for (var i = 0; i < properties.Count; i++)
+        {
+            var p = properties[i];
+            var value = row[i] is DBNull ? null : row[i];
+            p.PropertyInfo!.SetValue(task, value is not null && p.GetRelationalTypeMapping().Converter is { } c ? c.ConvertFromProvider(value) : value);
+        }
+        return task;
+    }
+
+    /// <summary>
     /// A row as EF materializes it: each column read as its provider type and converted by the property's own
     /// mapping (snake_case enums, UTC date-times), so a property added to the model is read here too.
     /// </summary>
