@@ -70,21 +70,45 @@ public sealed class ProductPaths : IAsyncDisposable
         var (total, answer, gap) = (new List<double>(n), new List<double>(n), new List<double>(n));
         for (var i = 0; i < n; i++)
         {
-            using var watch = new FeedWatch(_feed);
-            await Sampling.SettleAsync();
-            var sent = DateTime.UtcNow;
-            var sw = Stopwatch.StartNew();
-            await SendUnreadAsync(HttpMethod.Post, $"/api/v1/teams/{_team}/messages", $$"""{"recipient_id": "{{_x}}", "body": "ping {{i}}"}""");
-            answer.Add(sw.Elapsed.TotalMilliseconds);
-            // In either order: the dispatcher may already be awake (the last turn's end rang it) and claim the
-            // request between the message's commit and the publishing of its event.
-            var (committed, turn) = await watch.BothAsync(("message", "added"), ("turn", "added"));
-            total.Add(Claimed(sent, turn));
-            // Both stamped by the server's commit hook, on one clock.
-            gap.Add((turn.At - committed.At).TotalMilliseconds);
-            await watch.NextAsync("turn", "modified", turn.Id);
+            var (t, a, g) = await MessageSampleAsync(i);
+            total.Add(t);
+            answer.Add(a);
+            gap.Add(g);
         }
         return (total, answer, gap);
+    }
+
+    /// <summary>
+    /// (b) and (c) sample by sample in one loop: a message's, then a done's. Their loops run a minute or more apart,
+    /// and this VM's speed drifts by ±30 % over minutes; alternated, both see the same box, so c/b says more. Run it
+    /// before the feature's loop: that leaves the feature in progress on the message's recipient, whose turns then
+    /// take the full path (a turn woken by a message works on its agent's task in progress).
+    /// </summary>
+    public async Task<(List<double> B, List<double> C)> MessageAndDoneInterleavedAsync(int n)
+    {
+        var (b, c) = (new List<double>(n), new List<double>(n));
+        for (var i = 0; i < n; i++)
+        {
+            b.Add((await MessageSampleAsync(i)).Total);
+            c.Add(await DoneSampleAsync(i, feature: null, manager: null));
+        }
+        return (b, c);
+    }
+
+    private async Task<(double Total, double Answer, double CommitToClaim)> MessageSampleAsync(int i)
+    {
+        using var watch = new FeedWatch(_feed);
+        await Sampling.SettleAsync();
+        var sent = DateTime.UtcNow;
+        var sw = Stopwatch.StartNew();
+        await SendUnreadAsync(HttpMethod.Post, $"/api/v1/teams/{_team}/messages", $$"""{"recipient_id": "{{_x}}", "body": "ping {{i}}"}""");
+        var answer = sw.Elapsed.TotalMilliseconds;
+        // In either order: the dispatcher may already be awake (the last turn's end rang it) and claim the
+        // request between the message's commit and the publishing of its event.
+        var (committed, turn) = await watch.BothAsync(("message", "added"), ("turn", "added"));
+        await watch.NextAsync("turn", "modified", turn.Id);
+        // Both stamped by the server's commit hook, on one clock.
+        return (Claimed(sent, turn), answer, (turn.At - committed.At).TotalMilliseconds);
     }
 
     /// <summary>
@@ -129,24 +153,26 @@ public sealed class ProductPaths : IAsyncDisposable
     private async Task<List<double>> DoneToDependentClaimAsync(int n, long? feature, Guid? manager)
     {
         var results = new List<double>(n);
-        for (var i = 0; i < n; i++)
-        {
-            using var watch = new FeedWatch(_feed);
-            var a = await CreateTaskAsync($"upstream {i}", _x, parentId: feature);
-            var first = (await watch.NextAsync("turn", "added")).Id;
-            await watch.NextAsync("turn", "modified", first);
-            var b = await CreateTaskAsync($"downstream {i}", _y, a, parentId: feature);
-            long? wait = manager is { } m ? await OpenWaitAsync(m, a, b) : null;
-            await Sampling.SettleAsync();
-            var sent = DateTime.UtcNow;
-            await SendUnreadAsync(HttpMethod.Post, $"/api/v1/tasks/{a}/status", """{"status": "done"}""");
-            var dependent = await watch.NextAsync("turn", "added");
-            results.Add(Claimed(sent, dependent));
-            await watch.NextAsync("turn", "modified", dependent.Id);
-            // One open wait at a time, as a manager has.
-            if (wait is { } w) await CloseWaitAsync(w);
-        }
+        for (var i = 0; i < n; i++) results.Add(await DoneSampleAsync(i, feature, manager));
         return results;
+    }
+
+    private async Task<double> DoneSampleAsync(int i, long? feature, Guid? manager)
+    {
+        using var watch = new FeedWatch(_feed);
+        var a = await CreateTaskAsync($"upstream {i}", _x, parentId: feature);
+        var first = (await watch.NextAsync("turn", "added")).Id;
+        await watch.NextAsync("turn", "modified", first);
+        var b = await CreateTaskAsync($"downstream {i}", _y, a, parentId: feature);
+        long? wait = manager is { } m ? await OpenWaitAsync(m, a, b) : null;
+        await Sampling.SettleAsync();
+        var sent = DateTime.UtcNow;
+        await SendUnreadAsync(HttpMethod.Post, $"/api/v1/tasks/{a}/status", """{"status": "done"}""");
+        var dependent = await watch.NextAsync("turn", "added");
+        await watch.NextAsync("turn", "modified", dependent.Id);
+        // One open wait at a time, as a manager has.
+        if (wait is { } w) await CloseWaitAsync(w);
+        return Claimed(sent, dependent);
     }
 
     /// <summary>
