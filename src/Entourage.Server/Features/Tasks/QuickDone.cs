@@ -16,7 +16,8 @@ namespace Entourage.Server.Features.Tasks;
 /// <para>
 /// The general path (<see cref="ChangeTaskStatus"/>) reads first, applies <see cref="DagEffects"/> in C#, then writes:
 /// two round trips, and on this 2-core VM each costs ~1 ms of wake-ups for well under that of store work. That made
-/// "done → the dependent's turn claimed" 2.0–2.6 times "message → turn claimed" (one statement), against a goal of 1.5.
+/// "done → the dependent's turn claimed" 2.0–2.6 times "message → turn claimed" (one statement), against a goal of 1.5;
+/// in one batch it is about 1.7 times (the rest is the store's work: bench/README.md, fourteenth session).
 /// </para>
 /// <para>
 /// The statement changes nothing unless every rule it does not carry out has nothing to do, each checked in SQL as
@@ -183,11 +184,12 @@ internal static class QuickDone
         var edges = await TaskViews.ReadEdgesAsync(r, ct);
         // A claim is kept even when the change was not made: it took pending work of a dependent's agent, as the
         // dispatcher would have (the task was done already).
-        var claimed = claim is null ? null : await NextThen(r, claim, ct);
+        var claimed = claim is null ? null : await ReadClaimAsync(r, claim, ct);
         return new Outcome(applied && row is not null ? () => TaskViews.ToDto(TaskLoad.Materialize(row, properties), edges) : () => null, changes, readied, claimed);
     }
 
-    private static async Task<(ClaimedTurn Turn, List<TaskWrites.Change> TaskChanges)?> NextThen(System.Data.Common.DbDataReader r, QuickClaim.FoundAgent claim, CancellationToken ct)
+    /// <summary>The claim's results, after the answer's reads.</summary>
+    private static async Task<(ClaimedTurn Turn, List<TaskWrites.Change> TaskChanges)?> ReadClaimAsync(System.Data.Common.DbDataReader r, QuickClaim.FoundAgent claim, CancellationToken ct)
     {
         await NextAsync(r, ct);
         return await claim.ReadAsync(r, ct);
