@@ -14,6 +14,11 @@ namespace Entourage.Tests.Dispatch;
 /// that starts a turn of the same agent at the same moment: the one-running-turn index rejects the second turn. The
 /// write itself must survive that, whole. Staged for real: a second "node" (a plain connection) holds an uncommitted
 /// running turn of the agent, so the write's claim waits on the index, then fails when that turn commits.
+/// <para>
+/// The status change's "done" is QuickDone's first (one batch, the claim in it): its failure rolls the batch back
+/// whole, and the general path must then make the change once, its own claim finding the agent running. A QuickDone
+/// that passed the failure on answered 500 here (checked).
+/// </para>
 /// </summary>
 public sealed class WriteClaimRacePostgresTests : IAsyncLifetime
 {
