@@ -25,7 +25,7 @@ public sealed class AdapterCatalog(TimeProvider clock)
 
     public static bool IsKnown(string adapter) => DefaultExecutables.ContainsKey(adapter);
 
-    private readonly ConcurrentDictionary<string, (AdapterAvailability Result, DateTimeOffset At)> _cache = new();
+    private readonly ConcurrentDictionary<(string Adapter, string Executable), (AdapterAvailability Result, DateTimeOffset At)> _cache = new();
 
     /// <summary>The executable an agent runs: config.command, else its adapter's default; null when there is none.</summary>
     public static string? ExecutableOf(string adapter, JsonObject config)
@@ -51,12 +51,8 @@ public sealed class AdapterCatalog(TimeProvider clock)
     public List<(string Adapter, string Executable)> Launchable()
     {
         var launchable = new List<(string, string)>();
-        foreach (var (key, (result, _)) in _cache)
-        {
-            if (!result.Available) continue;
-            var (adapter, exe) = (key[..key.IndexOf('\n', StringComparison.Ordinal)], key[(key.IndexOf('\n', StringComparison.Ordinal) + 1)..]);
-            if (CheckExecutable(adapter, exe).Available) launchable.Add((adapter, exe));
-        }
+        foreach (var ((adapter, exe), (result, _)) in _cache)
+            if (result.Available && CheckExecutable(adapter, exe).Available) launchable.Add((adapter, exe));
         return launchable;
     }
 
@@ -72,7 +68,7 @@ public sealed class AdapterCatalog(TimeProvider clock)
 
     private AdapterAvailability CheckExecutable(string adapter, string exe)
     {
-        var key = adapter + "\n" + exe;
+        var key = (adapter, exe);
         var now = clock.GetUtcNow();
         if (_cache.TryGetValue(key, out var hit) && now - hit.At < TimeSpan.FromSeconds(10)) return hit.Result;
         var path = Resolve(exe);

@@ -22,8 +22,9 @@ internal static partial class QuickClaim
     /// "done" made ready). The conditions are the expected variant's (no limits, not running, placed on no runner);
     /// for the launch, the writer's query picks only an agent whose CLI is one of <paramref name="launchable"/>
     /// (<see cref="Agents.AdapterCatalog.Launchable"/>, bound as <c>@launch_adapters</c> and <c>@launch_executables</c>):
-    /// unlike a message's, this claim cannot be given back once made, since it moved the task. What the agent runs as is read back. No lock statement: the
-    /// writer's batch took the team's lock before its writes, and runs as one transaction.
+    /// unlike a message's, this claim cannot be given back once made, since it moved the task. What the agent runs as is
+    /// read back. No lock statement: the writer's batch took the team's lock before its writes, and runs as one
+    /// transaction.
     /// </summary>
     internal sealed class FoundAgent(ClaimQueries.NewTurn turn, List<(string Adapter, string Executable)> launchable)
     {
@@ -36,8 +37,6 @@ internal static partial class QuickClaim
         public static string Sql(string found) =>
             ClaimSql(task: true, Who, placement: true, prelude: $"ag AS ({found}),\n") + ";\n" +
             "SELECT a.adapter, a.config_json FROM turns t JOIN agents a ON a.id = t.agent_id WHERE t.id = @turn";
-
-        public ClaimQueries.NewTurn Turn => turn;
 
         /// <summary>Its parameters (names the writer's statements must not use: the turn's, and <see cref="TaskHooks.BindTurnStart(DbCommand, DateTime)"/>'s).</summary>
         public void Bind(DbCommand cmd) =>

@@ -98,17 +98,23 @@ internal static class TaskLoad
     /// <summary>PostgreSQL: the team's lock of the task <c>@id</c> (<see cref="TaskTransaction.LockKeySql"/>); one row, none when the task does not exist.</summary>
     internal static readonly string LockSql = $"SELECT pg_advisory_xact_lock({TaskTransaction.LockKeySql("t.team_id")}) FROM tasks t WHERE t.id = @id";
 
-    /// <summary>The read of the task <c>@id</c>'s row, every column of the model, for <see cref="Materialize"/>.</summary>
-    internal static (string Sql, List<IProperty> Properties) RowSql(AppDbContext db)
+    /// <summary>
+    /// The read of the task <c>@id</c>'s row, every column of the model, for <see cref="Materialize(object[], List{IProperty})"/>:
+    /// worked out once per EF model (the tests run both stores in one process), not from its metadata on every change.
+    /// </summary>
+    internal static (string Sql, List<IProperty> Properties) RowSql(AppDbContext db) => RowSqls.GetOrAdd(db.Model, static model =>
     {
-        var type = db.Model.FindEntityType(typeof(TaskItem))!;
+        var type = model.FindEntityType(typeof(TaskItem))!;
         var properties = type.GetProperties().ToList();
         return ($"SELECT {string.Join(", ", properties.Select(p => p.GetColumnName()))} FROM {type.GetTableName()} WHERE id = @id", properties);
-    }
+    });
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<IModel, (string Sql, List<IProperty> Properties)> RowSqls = new();
 
     /// <summary>
-    /// <see cref="Materialize(DbDataReader, List{IProperty})"/> over a row already read as its columns' values (PostgreSQL:
-    /// Npgsql gives each column as the type the typed getters read).
+    /// A row as EF materializes it, from its columns' stored values (as <see cref="Materialize(DbDataReader, List{IProperty})"/>
+    /// reads them; on PostgreSQL also as Npgsql's GetValues gives them): each converted by the property's own mapping
+    /// (snake_case enums, UTC date-times), so a property added to the model is read here too.
     /// </summary>
     internal static TaskItem Materialize(object[] row, List<IProperty> properties)
     {
@@ -122,25 +128,21 @@ internal static class TaskLoad
         return task;
     }
 
-    /// <summary>
-    /// A row as EF materializes it: each column read as its provider type and converted by the property's own
-    /// mapping (snake_case enums, UTC date-times), so a property added to the model is read here too.
-    /// </summary>
+    /// <summary>The row at the reader, each column read as the provider type of its property's mapping, then materialized.</summary>
     internal static TaskItem Materialize(DbDataReader reader, List<IProperty> properties)
     {
-        var task = new TaskItem { Title = "" };
+        var row = new object[properties.Count];
         for (var i = 0; i < properties.Count; i++)
         {
             var p = properties[i];
             if (reader.IsDBNull(i))
             {
-                p.PropertyInfo!.SetValue(task, null);
+                row[i] = DBNull.Value;
                 continue;
             }
-            var mapping = p.GetRelationalTypeMapping();
-            var stored = mapping.Converter?.ProviderClrType ?? p.ClrType;
+            var stored = p.GetRelationalTypeMapping().Converter?.ProviderClrType ?? p.ClrType;
             stored = Nullable.GetUnderlyingType(stored) ?? stored;
-            object value = stored == typeof(long) ? reader.GetInt64(i)
+            row[i] = stored == typeof(long) ? reader.GetInt64(i)
                 : stored == typeof(int) ? reader.GetInt32(i)
                 : stored == typeof(string) ? reader.GetString(i)
                 : stored == typeof(Guid) ? reader.GetGuid(i)
@@ -148,8 +150,7 @@ internal static class TaskLoad
                 : stored == typeof(bool) ? reader.GetBoolean(i)
                 : stored == typeof(double) ? reader.GetDouble(i)
                 : throw new NotSupportedException($"Task column {p.GetColumnName()} has a type ({stored}) TaskLoad does not read yet.");
-            p.PropertyInfo!.SetValue(task, mapping.Converter is { } c ? c.ConvertFromProvider(value) : value);
         }
-        return task;
+        return Materialize(row, properties);
     }
 }
