@@ -93,11 +93,13 @@ internal static partial class QuickClaim
 
     private const string TurnTask = "(SELECT t.task_id FROM t)";
 
+    /// <summary>Whether the turn was woken for its task (the move needs it).</summary>
+    private const string TaskReadySql = $"EXISTS (SELECT 1 FROM c WHERE c.reason = 'task_ready' AND c.task_id = {TurnTask})";
+
     /// <summary>The task's move and its entries, for the task variant.</summary>
     private static string TaskWritesSql(ClaimFor who) => $"""
         ,
-        m AS ({TaskHooks.MoveToInProgressSql(TurnTask, "(SELECT t.attempt FROM t)",
-            $"EXISTS (SELECT 1 FROM c WHERE c.reason = 'task_ready' AND c.task_id = {TurnTask})", who.Agent)}),
+        m AS ({TaskHooks.MoveToInProgressSql(TurnTask, "(SELECT t.attempt FROM t)", TaskReadySql, who.Agent)}),
         e AS ({TaskHooks.InsertEventsSql("m", TurnTask, StartedDataSql(who), who.MovedData)})
         SELECT c.*, t.task_id, t.attempt, (SELECT COUNT(*) FROM m), (SELECT array_agg(e.id ORDER BY e.id) FROM e), (SELECT e.team_id FROM e LIMIT 1)
         """;
@@ -132,12 +134,17 @@ internal static partial class QuickClaim
            WHERE id IN (SELECT p.id FROM p) AND EXISTS (SELECT 1 FROM k)
           RETURNING {ClaimQueries.ClaimColumns}),
         t AS (
-          INSERT INTO turns ({ClaimQueries.TurnColumns})
-          SELECT @turn, {who.Agent}, {who.Team}, (SELECT k.task_id FROM k), 'running', @node, MAX(c.attempts) + 1, {StartedAtSql(who.Agent)}, NULL, @now, @lease,
-                 NULL, NULL, NULL, NULL, '', 0, 0, 0, 0, 0, @token_hash
-            FROM c HAVING COUNT(*) > 0
+          {InsertTurnSql(who, "(SELECT k.task_id FROM k)")}
           RETURNING task_id, attempt){(task ? TaskWritesSql(who) : "\nSELECT c.*, t.task_id, t.attempt, 0::bigint, NULL::bigint[], NULL::uuid")}
           FROM c CROSS JOIN t
+        """;
+
+    /// <summary>The running turn over the claimed requests <c>c</c>, when there are any (a condition may follow).</summary>
+    private static string InsertTurnSql(ClaimFor who, string task) => $"""
+        INSERT INTO turns ({ClaimQueries.TurnColumns})
+          SELECT @turn, {who.Agent}, {who.Team}, {task}, 'running', @node, MAX(c.attempts) + 1, {StartedAtSql(who.Agent)}, NULL, @now, @lease,
+                 NULL, NULL, NULL, NULL, '', 0, 0, 0, 0, 0, @token_hash
+            FROM c HAVING COUNT(*) > 0
         """;
 
     /// <summary>
@@ -262,13 +269,16 @@ internal static partial class QuickClaim
     private static async Task<Read> ReadAsync(DbDataReader r, CancellationToken ct)
     {
         var read = new Read([]);
-        while (await r.ReadAsync(ct))
-        {
-            read.Requests.Add(ClaimQueries.ReadRequest(r));
-            (read.TaskId, read.Attempt, read.Moved) = (r.NullableLong(15), r.GetInt32(16), r.GetInt64(17) > 0);
-            (read.EventIds, read.EventTeam) = (r.IsDBNull(18) ? [] : r.GetFieldValue<long[]>(18), r.NullableGuid(19));
-        }
+        while (await r.ReadAsync(ct)) AddClaimRow(read, r, at: 0);
         return read;
+    }
+
+    /// <summary>A row of a claim's answer from column <paramref name="at"/> on: a claimed request, then the turn's task, attempt and task writes.</summary>
+    private static void AddClaimRow(Read read, DbDataReader r, int at)
+    {
+        read.Requests.Add(ClaimQueries.ReadRequest(r, at));
+        (read.TaskId, read.Attempt, read.Moved) = (r.NullableLong(at + 15), r.GetInt32(at + 16), r.GetInt64(at + 17) > 0);
+        (read.EventIds, read.EventTeam) = (r.IsDBNull(at + 18) ? [] : r.GetFieldValue<long[]>(at + 18), r.NullableGuid(at + 19));
     }
 
     /// <summary>

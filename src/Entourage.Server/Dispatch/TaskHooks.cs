@@ -22,14 +22,16 @@ public static class TaskHooks
     /// <summary>
     /// The claimed task's move to in_progress, over SQL expressions for the task, the turn's attempt and whether the
     /// turn was woken for the task: parameters here, the claim's own rows in <see cref="QuickClaim"/>'s statement.
+    /// <paramref name="doneHere"/>: a dependency the same statement sets done, which its snapshot still shows unfinished.
     /// </summary>
-    internal static string MoveToInProgressSql(string task = "@task", string attempt = "@attempt", string ready = "@ready", string agent = "@agent") => $"""
+    internal static string MoveToInProgressSql(string task = "@task", string attempt = "@attempt", string ready = "@ready", string agent = "@agent", string? doneHere = null) => $"""
         UPDATE tasks
            SET status = @in_progress, started_at = COALESCE(started_at, @now), updated_at = @now,
                attempts = CASE WHEN attempts > {attempt} THEN attempts ELSE {attempt} END, version = version + 1
          WHERE id = {task} AND status = @todo AND assignee_id = {agent} AND {ready}
            AND NOT EXISTS (SELECT 1 FROM task_dependencies d
-                            WHERE d.task_id = {task} AND (SELECT x.status FROM tasks x WHERE x.id = d.depends_on_id) <> @done)
+                            WHERE d.task_id = {task}{(doneHere is null ? "" : $" AND d.depends_on_id <> {doneHere}")}
+                              AND (SELECT x.status FROM tasks x WHERE x.id = d.depends_on_id) <> @done)
         RETURNING id, team_id
         """;
 

@@ -9,15 +9,16 @@ namespace Entourage.Server.Features.Tasks;
 /// <summary>
 /// PostgreSQL: a task's "done" in one round trip, when its effects are the plain ones: the change, its timeline
 /// entry, the retirement of its own wake-ups, and its dependents made ready (their entries and wake-ups), with the
-/// turn of the first one's assignee claimed in the same batch when this node has a free slot and can launch its CLI.
-/// One batch, which PostgreSQL runs as one transaction: the team's lock, this statement, the answer's reads, the claim.
-/// The claim comes last: once its result is read the batch is over and committed, so the turn is published and started
-/// before the answer is built.
+/// turn of the first one's assignee claimed in the same statement when this node has a free slot and can launch its
+/// CLI (<see cref="QuickClaim.Readied"/>: the readied wake-up is inserted claimed). One batch, which PostgreSQL runs as
+/// one transaction: the team's lock, this statement, the answer's reads. The turn is published and started before the
+/// answer is built.
 /// <para>
 /// The general path (<see cref="ChangeTaskStatus"/>) reads first, applies <see cref="DagEffects"/> in C#, then writes:
 /// two round trips, and on this 2-core VM each costs ~1 ms of wake-ups for well under that of store work. That made
 /// "done → the dependent's turn claimed" 2.0–2.6 times "message → turn claimed" (one statement), against a goal of 1.5;
-/// in one batch it is about 1.7 times (the rest is the store's work: bench/README.md, fourteenth session).
+/// in one batch it is about 1.7 times, with the claim in the statement about 1.6 (the rest is the store's work:
+/// bench/README.md, fourteenth and fifteenth sessions).
 /// </para>
 /// <para>
 /// The statement changes nothing unless every rule it does not carry out has nothing to do, each checked in SQL as
@@ -31,12 +32,14 @@ namespace Entourage.Server.Features.Tasks;
 /// </para>
 /// <para>
 /// The change's time is read before the lock, as the one-statement claims' is (<see cref="QuickClaim"/>).
-/// Tested against the general path: the same rows, entries and wake-ups, on random DAGs (QuickDoneProperties).
+/// Tested against the general path: the same rows, entries and wake-ups, on random DAGs, and with the claim, against the
+/// general path then the dispatcher's claim on its hint: the same turns and timelines (QuickDoneProperties).
 /// </para>
 /// </summary>
 internal static class QuickDone
 {
-    private const string DoneSql = """
+    /// <summary>The statement, with the claim of the first readied dependent's turn in it or without.</summary>
+    private static string DoneSql(bool claim) => $$"""
         WITH k AS (SELECT t.id, t.team_id, t.parent_id, t.status FROM tasks t WHERE t.id = @id),
              dependents AS MATERIALIZED (SELECT d.task_id FROM task_dependencies d WHERE d.depends_on_id = @id),
              ready AS (
@@ -65,7 +68,7 @@ internal static class QuickDone
                                     AND (j.v::bigint IN (SELECT ready.id FROM ready)
                                          OR EXISTS (SELECT 1 FROM tasks x WHERE x.id = j.v::bigint AND x.team_id = k.team_id
                                                        AND x.status IN ('in_progress', 'in_review')))))),
-             u AS (UPDATE tasks SET status = 'done', updated_at = @done_now, completed_at = @done_now, version = version + 1
+             {{(claim ? ClaimBeforeSql : "")}}u AS (UPDATE tasks SET status = 'done', updated_at = @done_now, completed_at = @done_now, version = version + 1
                     WHERE id = (SELECT g.id FROM g)
                    RETURNING id, team_id),
              retired AS (UPDATE dispatch_requests SET state = 'done', updated_at = @done_now
@@ -78,30 +81,34 @@ internal static class QuickDone
                            SELECT ready.id, ready.id, ready.team_id, 'unblocked', NULL, NULL, @done_unblocked_data FROM ready WHERE EXISTS (SELECT 1 FROM u)) v
                     ORDER BY v.ord
                    RETURNING id, team_id),
-             q AS (INSERT INTO dispatch_requests (agent_id, team_id, reason, ref, task_id, state, priority, attempts, owner, lease_until, turn_id, last_error, created_at, updated_at)
-                   SELECT ready.assignee_id, ready.team_id, 'task_ready', ready.id::text, ready.id, 'pending', 0, 0, NULL, NULL, NULL, NULL, @done_now, @done_now
+             q AS (INSERT INTO dispatch_requests (agent_id, team_id, reason, ref, task_id, state, owner, lease_until, turn_id, priority, attempts, last_error, created_at, updated_at)
+                   SELECT ready.assignee_id, ready.team_id, 'task_ready', ready.id::text, ready.id,
+                          {{(claim ? QuickClaim.Readied.InsertedClaimedSql("ready.id") : "'pending', NULL, NULL, NULL")}}, 0, 0, NULL, @done_now, @done_now
                      FROM ready WHERE NOT ready.pending AND EXISTS (SELECT 1 FROM u)
                     ORDER BY ready.id
-                   RETURNING id, team_id, agent_id)
-        SELECT 0, u.id, u.team_id, NULL::uuid, NULL, NULL FROM u
-        UNION ALL SELECT 1, e.id, e.team_id, NULL, NULL, NULL FROM e
-        UNION ALL SELECT 2, q.id, q.team_id, q.agent_id, a.adapter, a.config_json FROM q JOIN agents a ON a.id = q.agent_id
+                   RETURNING {{ClaimQueries.ClaimColumns}}){{(claim ? QuickClaim.Readied.AfterSql("@id", writerRequests: "q", writerEntries: "e") : "")}}
+        {{(claim ? QuickClaim.Readied.RowsSql(kind: 3) + "\nUNION ALL " : "")}}SELECT 0, u.id, u.team_id, NULL::uuid, NULL, NULL{{Empty(claim)}} FROM u
+        UNION ALL SELECT 1, e.id, e.team_id, NULL, NULL, NULL{{Empty(claim)}} FROM e
+        UNION ALL SELECT 2, q.id, q.team_id, q.agent_id, a.adapter, a.config_json{{Empty(claim)}} FROM q JOIN agents a ON a.id = q.agent_id
         """;
+
+    private static string Empty(bool claim) => claim ? ", " + QuickClaim.Readied.NoClaimColumns : "";
 
     /// <summary>
-    /// The claim's agent: the assignee of this task's first dependent with a pending wake-up (those the statement
-    /// before made ready) whose CLI this node can launch (<see cref="Server.Agents.AdapterCatalog.Launchable"/>).
+    /// The dependent whose turn the statement claims: the first it makes ready whose agent's CLI this node can launch
+    /// (<see cref="Server.Agents.AdapterCatalog.Launchable"/>), and the claim's CTEs before the statement's writes.
     /// </summary>
-    private static readonly string ReadiedAgentSql = $"""
-        SELECT r.agent_id AS agent, r.team_id AS team
-          FROM dispatch_requests r JOIN task_dependencies d ON d.task_id = r.task_id JOIN agents a ON a.id = r.agent_id
-         WHERE d.depends_on_id = @id AND r.reason = 'task_ready' AND r.state = 'pending'
-           AND (a.adapter, {Server.Agents.AdapterCatalog.ExecutableSql("a.adapter", "a.config_json")})
-               IN (SELECT l.adapter, l.exe FROM unnest(@launch_adapters, @launch_executables) l(adapter, exe))
-         ORDER BY r.task_id, r.id LIMIT 1
+    private static readonly string ClaimBeforeSql = $"""
+        ag AS (SELECT ready.assignee_id AS agent, ready.team_id AS team, ready.id AS task
+                 FROM ready JOIN agents a ON a.id = ready.assignee_id
+                WHERE EXISTS (SELECT 1 FROM g) AND {QuickClaim.Readied.LaunchableSql("a.adapter", "a.config_json")}
+                ORDER BY ready.id LIMIT 1),
+        {QuickClaim.Readied.BeforeSql("@id", "SELECT ready.id FROM ready WHERE ready.assignee_id = (SELECT ag.agent FROM ag) AND NOT ready.pending")}
         """;
 
-    private static readonly string ClaimSql = QuickClaim.FoundAgent.Sql(ReadiedAgentSql);
+    private static readonly string PlainSql = DoneSql(claim: false);
+
+    private static readonly string ClaimingSql = DoneSql(claim: true);
 
     /// <summary>
     /// The task's answer after its "done", or null when the general path must make the change (nothing was changed;
@@ -114,11 +121,11 @@ internal static class QuickDone
         var slot = db.Changes().Slots?.Reserve();
         var launchable = slot?.Launchable() ?? [];
         if (launchable.Count == 0) slot?.Dispose();
-        var claim = launchable.Count == 0 ? null : new QuickClaim.FoundAgent(slot!.NewTurn(now), launchable);
+        var claim = launchable.Count == 0 ? null : new QuickClaim.Readied(slot!.NewTurn(now), launchable);
         Outcome outcome;
         try
         {
-            outcome = await db.OnOpenConnectionAsync(() => RunAsync(db, taskId, actor, reason, now, claim, ct), ct);
+            outcome = await ChangeAsync(db, taskId, actor, reason, now, claim, ct);
         }
         catch (PostgresException)
         {
@@ -149,15 +156,22 @@ internal static class QuickDone
         return outcome.Answer();
     }
 
+    /// <summary>
+    /// The batch, on the context's connection, with the claim of <paramref name="claim"/>'s turn in it when given; nothing
+    /// published, no turn started (<see cref="TryAsync"/> does both).
+    /// </summary>
+    internal static Task<Outcome> ChangeAsync(AppDbContext db, long taskId, Actor actor, string? reason, DateTime now, QuickClaim.Readied? claim, CancellationToken ct) =>
+        db.OnOpenConnectionAsync(() => RunAsync(db, taskId, actor, reason, now, claim, ct), ct);
+
     /// <param name="Answer">The task's answer, null when the change was not made.</param>
-    private sealed record Outcome(
+    internal sealed record Outcome(
         Func<TaskDto?> Answer, List<TaskWrites.Change> Changes, List<(Guid Agent, Guid Team, AgentLaunch Launch)> Readied,
         (ClaimedTurn Turn, List<TaskWrites.Change> TaskChanges)? Claimed);
 
-    private static async Task<Outcome> RunAsync(AppDbContext db, long taskId, Actor actor, string? reason, DateTime now, QuickClaim.FoundAgent? claim, CancellationToken ct)
+    private static async Task<Outcome> RunAsync(AppDbContext db, long taskId, Actor actor, string? reason, DateTime now, QuickClaim.Readied? claim, CancellationToken ct)
     {
         var (rowSql, properties) = TaskLoad.RowSql(db);
-        var sql = $"{TaskLoad.LockSql};\n{DoneSql};\n{rowSql};\n{TaskViews.EdgesSql};\n{(claim is null ? "" : ClaimSql)}";
+        var sql = $"{TaskLoad.LockSql};\n{(claim is null ? PlainSql : ClaimingSql)};\n{rowSql};\n{TaskViews.EdgesSql}";
         await using var cmd = db.Command(sql)
             .With("id", taskId).With("done_now", now).With("done_by_agent", actor.Type == ActorType.Agent)
             .With("done_actor_type", actor.Type).With("done_actor_id", actor.Id).With("done_actor_name", actor.Name)
@@ -171,7 +185,13 @@ internal static class QuickDone
         var (changes, readied, applied) = (new List<TaskWrites.Change>(), new List<(Guid, Guid, AgentLaunch)>(), false);
         while (await r.ReadAsync(ct))
         {
-            var (kind, id, team) = (r.GetInt32(0), r.GetInt64(1).ToString(CultureInfo.InvariantCulture), r.Guid(2));
+            var kind = r.GetInt32(0);
+            if (kind == 3)
+            {
+                claim!.AddRow(r);
+                continue;
+            }
+            var (id, team) = (r.GetInt64(1).ToString(CultureInfo.InvariantCulture), r.Guid(2));
             applied |= kind == 0;
             changes.Add(new(kind switch { 0 => "task", 1 => "task_event", _ => "dispatch_request" }, id, team, kind == 0 ? "modified" : "added"));
             if (kind == 2) readied.Add((r.Guid(3), team, new AgentLaunch(r.GetString(4), r.GetString(5))));
@@ -182,17 +202,8 @@ internal static class QuickDone
         if (row is not null) r.GetValues(row);
         await NextAsync(r, ct);
         var edges = await TaskViews.ReadEdgesAsync(r, ct);
-        // A claim is kept even when the change was not made: it took pending work of a dependent's agent, as the
-        // dispatcher would have (the task was done already).
-        var claimed = claim is null ? null : await ReadClaimAsync(r, claim, ct);
+        var claimed = claim?.Claimed();
         return new Outcome(applied && row is not null ? () => TaskViews.ToDto(TaskLoad.Materialize(row, properties), edges) : () => null, changes, readied, claimed);
-    }
-
-    /// <summary>The claim's results, after the answer's reads.</summary>
-    private static async Task<(ClaimedTurn Turn, List<TaskWrites.Change> TaskChanges)?> ReadClaimAsync(System.Data.Common.DbDataReader r, QuickClaim.FoundAgent claim, CancellationToken ct)
-    {
-        await NextAsync(r, ct);
-        return await claim.ReadAsync(r, ct);
     }
 
     private static string? Data(Actor actor, DateTime now, object? data) => TaskTimeline.New(0, Guid.Empty, "", actor, now, data: data).DataJson;
