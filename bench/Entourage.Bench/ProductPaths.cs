@@ -27,6 +27,9 @@ public sealed class ProductPaths : IAsyncDisposable
     private readonly ChangeFeed _feed;
     private Guid _team, _x, _y;
 
+    /// <summary>The finished tasks the store holds before anything is measured (<see cref="History"/>).</summary>
+    private const int HistoryTasks = 2000;
+
     private ProductPaths(WebApplication app)
     {
         _app = app;
@@ -59,6 +62,9 @@ public sealed class ProductPaths : IAsyncDisposable
         var agent = """{"name": "NAME", "adapter": "command", "config": {"command": "/bin/true"}}""";
         _x = (await SendAsync(HttpMethod.Post, $"/api/v1/teams/{_team}/agents", agent.Replace("NAME", "x", StringComparison.Ordinal)))["id"]!.GetValue<Guid>();
         _y = (await SendAsync(HttpMethod.Post, $"/api/v1/teams/{_team}/agents", agent.Replace("NAME", "y", StringComparison.Ordinal)))["id"]!.GetValue<Guid>();
+        var history = (await SendAsync(HttpMethod.Post, $"/api/v1/orgs/{org}/teams", """{"name": "History", "slug": "history"}"""))["id"]!.GetValue<Guid>();
+        var worker = (await SendAsync(HttpMethod.Post, $"/api/v1/teams/{history}/agents", agent.Replace("NAME", "h", StringComparison.Ordinal)))["id"]!.GetValue<Guid>();
+        await History.SeedAsync(_app.Services, history, worker, HistoryTasks);
     }
 
     /// <summary>
