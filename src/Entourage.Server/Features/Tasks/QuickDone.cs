@@ -17,7 +17,7 @@ namespace Entourage.Server.Features.Tasks;
 /// The general path (<see cref="ChangeTaskStatus"/>) reads first, applies <see cref="DagEffects"/> in C#, then writes:
 /// two round trips, and on this 2-core VM each costs ~1 ms of wake-ups for well under that of store work. That made
 /// "done → the dependent's turn claimed" 2.0–2.6 times "message → turn claimed" (one statement), against a goal of 1.5;
-/// in one batch it is about 1.7 times, with the claim in the statement about 1.6 (the rest is the store's work:
+/// in one batch it is about 1.8 times, measured sample by sample on a store with history (the rest is the store's work:
 /// bench/README.md, fourteenth and fifteenth sessions).
 /// </para>
 /// <para>
