@@ -1,5 +1,7 @@
 using Entourage.Server.Storage.Entities;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Options;
 
 namespace Entourage.Server.Storage;
@@ -34,6 +36,10 @@ public sealed partial class DatabaseStartup(
             try
             {
                 await using var db = await factory.CreateDbContextAsync(cancellationToken);
+                // Npgsql's migrator reads the history table before it exists and logs the "relation does not exist" it
+                // expects as an error (npgsql/efcore.pg#3407): every first start on PostgreSQL printed "fail: ... Failed
+                // executing DbCommand". Created first, with EF's own script, it is there to read.
+                if (o.UsePostgres) await db.Database.ExecuteSqlRawAsync(db.GetService<IHistoryRepository>().GetCreateIfNotExistsScript(), cancellationToken);
                 await db.Database.MigrateAsync(cancellationToken);
                 await SeedAsync(db, cancellationToken);
                 LogReady(logger, o.UsePostgres ? "PostgreSQL" : o.SqlitePath);
