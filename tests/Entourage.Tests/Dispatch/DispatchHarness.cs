@@ -190,12 +190,12 @@ public static class DispatchHarnessExtras
     /// holds: its heartbeat and lease at its end (or start, while running).
     /// </summary>
     public static async Task InsertTurnAsync(Npgsql.NpgsqlConnection conn, Guid id, Guid agentId, Guid teamId, string state,
-        DateTime startedAt, DateTime? endedAt, CancellationToken ct)
+        DateTime startedAt, DateTime? endedAt, CancellationToken ct, DateTime? leaseUntil = null)
     {
         await using var cmd = new Npgsql.NpgsqlCommand("""
             INSERT INTO turns (id, agent_id, team_id, state, node, attempt, started_at, ended_at, heartbeat_at, lease_until, log,
                                input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd)
-            VALUES (@id, @agent, @team, @state, 'elsewhere', 1, @started, @ended, @last, @last, '', 0, 0, 0, 0, 0)
+            VALUES (@id, @agent, @team, @state, 'elsewhere', 1, @started, @ended, @last, @lease, '', 0, 0, 0, 0, 0)
             """, conn);
         cmd.Parameters.AddWithValue("id", id);
         cmd.Parameters.AddWithValue("agent", agentId);
@@ -204,6 +204,7 @@ public static class DispatchHarnessExtras
         cmd.Parameters.AddWithValue("started", startedAt);
         cmd.Parameters.AddWithValue("ended", endedAt is { } e ? e : DBNull.Value);
         cmd.Parameters.AddWithValue("last", endedAt ?? startedAt);
+        cmd.Parameters.AddWithValue("lease", leaseUntil ?? endedAt ?? startedAt);
         await cmd.ExecuteNonQueryAsync(ct);
     }
 

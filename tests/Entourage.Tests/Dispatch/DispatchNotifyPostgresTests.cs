@@ -72,12 +72,14 @@ public sealed class DispatchNotifyPostgresTests : IAsyncLifetime
     [Fact]
     public async Task A_turn_that_ends_still_wakes_the_dispatchers()
     {
-        // The turns table's trigger (a freed slot) shares the doorbell's channel, not the requests' condition.
+        // The turns table's trigger (a freed slot) shares the doorbell's channel, not the requests' condition. The
+        // turn's lease runs for an hour: the server's lease sweeper runs with its dispatcher off, and a turn whose lease
+        // had run out was ended by it now and then before the test's own update, whose notification then came second.
         var ct = TestContext.Current.CancellationToken;
         await using var listener = await ListenAsync(ct);
         await using var writer = await OpenAsync(ct);
         var turn = Guid.NewGuid();
-        await DispatchHarnessExtras.InsertTurnAsync(writer, turn, _agent, _team, "running", DateTime.UtcNow, endedAt: null, ct);
+        await DispatchHarnessExtras.InsertTurnAsync(writer, turn, _agent, _team, "running", DateTime.UtcNow, endedAt: null, ct, leaseUntil: DateTime.UtcNow.AddHours(1));
         await using var ender = await OpenAsync(ct);
         await ExecAsync(ender, $"UPDATE turns SET state = 'succeeded', ended_at = now() WHERE id = '{turn}'", ct);
 
