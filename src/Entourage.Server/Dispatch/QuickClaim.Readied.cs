@@ -92,13 +92,12 @@ internal static partial class QuickClaim
         /// <paramref name="kind"/>, four columns of the writer's then the launch, then what <see cref="AddRow"/> reads.
         /// </summary>
         public static string RowsSql(int kind) => $"""
-            SELECT {kind}, NULL::bigint, NULL::uuid, NULL::uuid, a.adapter, a.config_json, c.*, t.task_id, t.attempt,
-                   (SELECT COUNT(*) FROM m), (SELECT array_agg(e2.id ORDER BY e2.id) FROM e2), (SELECT e2.team_id FROM e2 LIMIT 1)
+            SELECT {kind}, NULL::bigint, NULL::uuid, NULL::uuid, a.adapter, a.config_json, {ClaimRowSql("e2")}
               FROM c CROSS JOIN t JOIN agents a ON a.id = c.agent_id
             """;
 
         /// <summary>The writer's row of another kind, with the claim's columns empty.</summary>
-        public const string NoClaimColumns = "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL";
+        public static readonly string NoClaimColumns = string.Join(", ", Enumerable.Repeat("NULL", ClaimRowColumns));
 
         private readonly Read _read = new([]);
         private AgentLaunch? _launch;

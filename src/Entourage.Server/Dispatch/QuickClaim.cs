@@ -101,8 +101,18 @@ internal static partial class QuickClaim
         ,
         m AS ({TaskHooks.MoveToInProgressSql(TurnTask, "(SELECT t.attempt FROM t)", TaskReadySql, who.Agent)}),
         e AS ({TaskHooks.InsertEventsSql("m", TurnTask, StartedDataSql(who), who.MovedData)})
-        SELECT c.*, t.task_id, t.attempt, (SELECT COUNT(*) FROM m), (SELECT array_agg(e.id ORDER BY e.id) FROM e), (SELECT e.team_id FROM e LIMIT 1)
+        SELECT {ClaimRowSql("e")}
         """;
+
+    /// <summary>
+    /// A claim's answer row over its CTEs <c>c</c>, <c>t</c>, <c>m</c> and <paramref name="entries"/>, as
+    /// <see cref="AddClaimRow"/> reads it: a claimed request, then the turn's task, attempt and task writes.
+    /// </summary>
+    private static string ClaimRowSql(string entries) =>
+        $"c.*, t.task_id, t.attempt, (SELECT COUNT(*) FROM m), (SELECT array_agg({entries}.id ORDER BY {entries}.id) FROM {entries}), (SELECT {entries}.team_id FROM {entries} LIMIT 1)";
+
+    /// <summary>How many columns <see cref="ClaimRowSql"/> gives: the request's, then five.</summary>
+    private static int ClaimRowColumns => ClaimQueries.ClaimColumns.Split(',').Length + 5;
 
     private static readonly string TaskClaimSql = LockSql + ClaimSql(task: true, ClaimFor.Bound);
 
@@ -273,7 +283,7 @@ internal static partial class QuickClaim
         return read;
     }
 
-    /// <summary>A row of a claim's answer from column <paramref name="at"/> on: a claimed request, then the turn's task, attempt and task writes.</summary>
+    /// <summary>A row of a claim's answer (<see cref="ClaimRowSql"/>) from column <paramref name="at"/> on.</summary>
     private static void AddClaimRow(Read read, DbDataReader r, int at)
     {
         read.Requests.Add(ClaimQueries.ReadRequest(r, at));

@@ -125,6 +125,11 @@ public sealed class QuickDonePropertiesPostgres
 
     private const string Node = "property-node";
 
+    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
+
+    /// <summary>Who sets the target done: the backend agent (the review gate applies) or a person.</summary>
+    private static Actor DoneBy(Api.Team3 team, Case c) => c.ByAgent ? Actor.ForAgent(team.Backend, "eng-backend") : Actor.Human("pat");
+
     private static string Executable(Guid agent, Api.Team3 team) =>
         "/opt/agents/" + (agent == team.Manager ? "manager" : agent == team.Backend ? "backend" : "frontend");
 
@@ -149,14 +154,14 @@ public sealed class QuickDonePropertiesPostgres
     {
         await using var scope = s.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var actor = c.ByAgent ? Actor.ForAgent(team.Backend, "eng-backend") : Actor.Human("pat");
+        var actor = DoneBy(team, c);
         var agents = new[] { team.Manager, team.Backend, team.Frontend };
         var launchable = agents.Where((_, i) => c.Launchable[i]).ToList();
         var ct = TestContext.Current.CancellationToken;
         var now = DateTime.UtcNow;
         if (quick)
         {
-            var claim = new QuickClaim.Readied(ClaimQueries.NewTurn.Create(Node, now, TimeSpan.FromMinutes(5)), [.. launchable.Select(a => ("command", Executable(a, team)))]);
+            var claim = new QuickClaim.Readied(ClaimQueries.NewTurn.Create(Node, now, Lease), [.. launchable.Select(a => ("command", Executable(a, team)))]);
             var outcome = await QuickDone.ChangeAsync(db, task, actor, null, now, claim, ct);
             if (outcome.Answer() is not null) return outcome.Claimed is not null;
         }
@@ -175,7 +180,7 @@ public sealed class QuickDonePropertiesPostgres
         if (tasks.FirstOrDefault(t => t.AssigneeId is { } a && launchable.Contains(a)) is { AssigneeId: { } agent })
         {
             var launch = await db.Agents.Where(a => a.Id == agent).Select(a => new AgentLaunch(a.Adapter, a.ConfigJson)).SingleAsync(ct);
-            await QuickClaim.TryExpectedAsync(db, Node, agent, team.Id, launch, TimeSpan.FromMinutes(5), DateTime.UtcNow, ct);
+            await QuickClaim.TryExpectedAsync(db, Node, agent, team.Id, launch, Lease, DateTime.UtcNow, ct);
         }
         return false;
     }
@@ -238,7 +243,7 @@ public sealed class QuickDonePropertiesPostgres
     {
         await using var scope = s.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var actor = c.ByAgent ? Actor.ForAgent(team.Backend, "eng-backend") : Actor.Human("pat");
+        var actor = DoneBy(team, c);
         var reason = c.Reason ? "shipped, see the PR" : null;
         var ct = TestContext.Current.CancellationToken;
         try
