@@ -92,7 +92,8 @@ internal static class TaskWrites
         for (var i = 0; i < values.Count; i++)
         {
             var (column, value) = values[i];
-            cmd.Parameters.Add(column.Mapping.CreateParameter(cmd, "p" + i.ToString(CultureInfo.InvariantCulture), value, column.Property.IsNullable));
+            var name = "p" + i.ToString(CultureInfo.InvariantCulture);
+            cmd.Parameters.Add(column.Mapping.CreateParameter(cmd, db.IsPostgres ? name : RawCommands.SqliteName(name), value, column.Property.IsNullable));
         }
         tail?.Bind(cmd);
 
