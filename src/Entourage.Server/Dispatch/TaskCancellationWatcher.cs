@@ -39,19 +39,31 @@ public sealed partial class TaskCancellationWatcher(
         }
     }
 
+    /// <summary>
+    /// What the watcher needs of a changed task, by a hand-written statement (kept prepared on SQLite): it runs for every
+    /// task change the server commits, and the EF query it replaced (the whole row, its statement prepared afresh each
+    /// time on SQLite) cost about half as much CPU as the status changes themselves in a trace of the dispatch bench.
+    /// </summary>
+    private const string CancelledTaskSql = "SELECT worktree_path, team_id FROM tasks WHERE id = @id AND status = @cancelled";
+
     private async Task OnTaskChangedAsync(long taskId, CancellationToken ct)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
-        var task = await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == taskId, ct);
-        if (task is null || task.Status != TaskState.Cancelled) return;
+        var cancelled = await db.OnOpenConnectionAsync(async () =>
+        {
+            await using var cmd = db.Command(CancelledTaskSql).With("id", taskId).With("cancelled", TaskState.Cancelled);
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            return await r.ReadAsync(ct) ? (Found: true, Path: r.NullableString(0), Team: r.Guid(1)) : default;
+        }, ct);
+        if (!cancelled.Found) return;
         foreach (var t in local.All.Where(t => t.TaskId == taskId))
         {
             t.Stop(StopKind.Cancelled, $"Task {taskId} was cancelled.");
             await t.Finished.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
         }
-        if (task.WorktreePath is { } path && Directory.Exists(path))
+        if (cancelled.Path is { } path && Directory.Exists(path))
         {
-            var repo = await db.Teams.Where(t => t.Id == task.TeamId).Select(t => t.RepoPath).FirstOrDefaultAsync(ct);
+            var repo = await db.Teams.Where(t => t.Id == cancelled.Team).Select(t => t.RepoPath).FirstOrDefaultAsync(ct);
             if (repo is not null)
             {
                 await Worktrees.RemoveAsync(repo, path, ct);
