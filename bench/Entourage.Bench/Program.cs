@@ -48,8 +48,8 @@ async Task RunAsync(string store, string? admin)
         if (admin is not null) appDb = await CreateDatabaseAsync(admin);
         await using var paths = await ProductPaths.StartAsync(Path.Combine(dir, "app"), appDb);
         // Both paths once over before any is timed, untimed: the first loop timed used to be (b)'s, and it ran on a
-        // server still warming up (tiered JIT, the store's first checkpoints after the history's seed). (b) timed first
-        // took 1.49 ms at p50 on SQLite, the same loop after (c) and (d) 0.92: (b) read slow and c/b flattering.
+        // server still warming up (tiered JIT: with DOTNET_TieredCompilation=0 the two agreed). (b) timed first took
+        // 1.49 ms at p50 on SQLite, the same loop after (c) and (d) 0.92: (b) read slow and c/b flattering.
         await paths.MessageAndDoneInterleavedAsync(Math.Max(warmup, n / 2));
         var h = await paths.HealthAsync(n + warmup);
         var (b, bAnswer, bGap) = await paths.MessageToClaimAsync(n + warmup);

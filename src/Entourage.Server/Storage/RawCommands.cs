@@ -42,8 +42,8 @@ internal static class RawCommands
     public static DbCommand With(this DbCommand cmd, string name, object? value)
     {
         var p = cmd.CreateParameter();
-        var sqlite = cmd is SqliteCommand or SqliteStatements.Reused;
-        p.ParameterName = sqlite ? SqliteName(name) : name;
+        var sqlite = IsSqlite(cmd);
+        p.ParameterName = cmd.ParameterName(name);
         p.Value = sqlite ? ForSqlite(value) : value switch
         {
             null => DBNull.Value,
@@ -55,13 +55,16 @@ internal static class RawCommands
     }
 
     /// <summary>
-    /// A parameter's name as a SQLite statement spells it (<c>@name</c>). Microsoft.Data.Sqlite binds every parameter of
+    /// A parameter's name for <paramref name="cmd"/>: on SQLite as the statement spells it (<c>@name</c>), elsewhere as given. Microsoft.Data.Sqlite binds every parameter of
     /// a command to every statement of it, and looks an unprefixed name up four times per statement (as given, then
     /// with each of <c>@ : $</c>, to report an ambiguous one), each lookup a UTF-8 conversion and a scan of the
     /// statement's parameters: in the multi-statement batches of a status change that was ~15 % of its CPU in a trace
     /// of the dispatch benchmark. Prefixed, it is one lookup.
     /// </summary>
-    internal static string SqliteName(string name) => name.Length > 0 && name[0] is '@' or ':' or '$' ? name : "@" + name;
+    internal static string ParameterName(this DbCommand cmd, string name) =>
+        !IsSqlite(cmd) || name.Length > 0 && name[0] is '@' or ':' or '$' ? name : "@" + name;
+
+    private static bool IsSqlite(DbCommand cmd) => cmd is SqliteCommand or SqliteStatements.Reused;
 
     private static object ForSqlite(object? value) => value switch
     {

@@ -92,8 +92,7 @@ internal static class TaskWrites
         for (var i = 0; i < values.Count; i++)
         {
             var (column, value) = values[i];
-            var name = "p" + i.ToString(CultureInfo.InvariantCulture);
-            cmd.Parameters.Add(column.Mapping.CreateParameter(cmd, db.IsPostgres ? name : RawCommands.SqliteName(name), value, column.Property.IsNullable));
+            cmd.Parameters.Add(column.Mapping.CreateParameter(cmd, cmd.ParameterName("p" + i.ToString(CultureInfo.InvariantCulture)), value, column.Property.IsNullable));
         }
         tail?.Bind(cmd);
 
