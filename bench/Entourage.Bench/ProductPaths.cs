@@ -77,7 +77,7 @@ public sealed class ProductPaths : IAsyncDisposable
         var (total, answer, gap) = (new List<double>(n), new List<double>(n), new List<double>(n));
         for (var i = 0; i < n; i++)
         {
-            var (t, a, g) = await MessageSampleAsync(i);
+            var (t, a, g, _) = await MessageSampleAsync(i);
             total.Add(t);
             answer.Add(a);
             gap.Add(g);
@@ -97,12 +97,33 @@ public sealed class ProductPaths : IAsyncDisposable
         for (var i = 0; i < n; i++)
         {
             b.Add((await MessageSampleAsync(i)).Total);
-            c.Add(await DoneSampleAsync(i, feature: null, manager: null));
+            c.Add((await DoneSampleAsync(i, feature: null, manager: null)).Total);
         }
         return (b, c);
     }
 
-    private async Task<(double Total, double Answer, double CommitToClaim)> MessageSampleAsync(int i)
+    /// <summary>
+    /// (b) and (c) alternating as in <see cref="MessageAndDoneInterleavedAsync"/>, each sample with the part of it spent in
+    /// PostgreSQL commands (<see cref="StoreTime"/>), so c/b can be read as the store's ratio and the rest's. A loop of its
+    /// own: listening to Npgsql's activities costs every command a little, and the other rows are timed without it.
+    /// </summary>
+    public async Task<(List<double> B, List<double> BStore, List<double> C, List<double> CStore)> MessageAndDoneSplitAsync(int n)
+    {
+        using var store = new StoreTime();
+        var (b, bStore, c, cStore) = (new List<double>(n), new List<double>(n), new List<double>(n), new List<double>(n));
+        for (var i = 0; i < n; i++)
+        {
+            var message = await MessageSampleAsync(i, store);
+            b.Add(message.Total);
+            bStore.Add(message.Store);
+            var done = await DoneSampleAsync(i, feature: null, manager: null, store);
+            c.Add(done.Total);
+            cStore.Add(done.Store);
+        }
+        return (b, bStore, c, cStore);
+    }
+
+    private async Task<(double Total, double Answer, double CommitToClaim, double Store)> MessageSampleAsync(int i, StoreTime? store = null)
     {
         using var watch = new FeedWatch(_feed);
         await Sampling.SettleAsync();
@@ -113,9 +134,10 @@ public sealed class ProductPaths : IAsyncDisposable
         // In either order: the dispatcher may already be awake (the last turn's end rang it) and claim the
         // request between the message's commit and the publishing of its event.
         var (committed, turn) = await watch.BothAsync(("message", "added"), ("turn", "added"));
+        var inStore = store?.TakeBetween(sent, turn.At) ?? 0;
         await EndedAsync(watch, turn.Id);
         // Both stamped by the server's commit hook, on one clock.
-        return (Claimed(sent, turn), answer, (turn.At - committed.At).TotalMilliseconds);
+        return (Claimed(sent, turn), answer, (turn.At - committed.At).TotalMilliseconds, inStore);
     }
 
     /// <summary>
@@ -182,11 +204,11 @@ public sealed class ProductPaths : IAsyncDisposable
     private async Task<List<double>> DoneToDependentClaimAsync(int n, long? feature, Guid? manager)
     {
         var results = new List<double>(n);
-        for (var i = 0; i < n; i++) results.Add(await DoneSampleAsync(i, feature, manager));
+        for (var i = 0; i < n; i++) results.Add((await DoneSampleAsync(i, feature, manager)).Total);
         return results;
     }
 
-    private async Task<double> DoneSampleAsync(int i, long? feature, Guid? manager)
+    private async Task<(double Total, double Store)> DoneSampleAsync(int i, long? feature, Guid? manager, StoreTime? store = null)
     {
         using var watch = new FeedWatch(_feed);
         var a = await CreateTaskAsync($"upstream {i}", _x, parentId: feature);
@@ -198,10 +220,11 @@ public sealed class ProductPaths : IAsyncDisposable
         var sent = DateTime.UtcNow;
         await SendUnreadAsync(HttpMethod.Post, $"/api/v1/tasks/{a}/status", """{"status": "done"}""");
         var dependent = await watch.NextAsync("turn", "added");
+        var inStore = store?.TakeBetween(sent, dependent.At) ?? 0;
         await EndedAsync(watch, dependent.Id);
         // One open wait at a time, as a manager has.
         if (wait is { } w) await CloseWaitAsync(w);
-        return Claimed(sent, dependent);
+        return (Claimed(sent, dependent), inStore);
     }
 
     /// <summary>
