@@ -60,15 +60,23 @@ internal static partial class QuickClaim
                       SET state = 'claimed', owner = @node, lease_until = @lease, turn_id = @turn, updated_at = @now
                     WHERE id IN (SELECT rp.id FROM rp) AND {GoSql}
                    RETURNING {ClaimQueries.ClaimColumns}),
+            {InsertedClaimed} AS (SELECT ag.task FROM ag WHERE {GoSql}),
 
             """;
 
-        /// <summary>The state, owner, lease_until and turn_id of the wake-up the writer inserts for <c>ag</c>'s task, over its row's task id.</summary>
-        public static string InsertedClaimedSql(string task)
-        {
-            var go = $"COALESCE({task} = (SELECT ag.task FROM ag) AND {GoSql}, FALSE)";
-            return $"CASE WHEN {go} THEN 'claimed' ELSE 'pending' END, CASE WHEN {go} THEN @node END, CASE WHEN {go} THEN @lease END, CASE WHEN {go} THEN @turn END";
-        }
+        /// <summary>The task whose wake-up the writer inserts claimed (<c>ag</c>'s, when the claim goes ahead): at most one row.</summary>
+        private const string InsertedClaimed = "rw";
+
+        /// <summary>
+        /// For the writer's insert of wake-ups: the join, after the table its rows come from, that finds the one to insert
+        /// claimed by its task id <paramref name="task"/>; <see cref="InsertedClaimedSql"/> reads it.
+        /// </summary>
+        public static string InsertedClaimedJoinSql(string task) => $"LEFT JOIN {InsertedClaimed} ON {InsertedClaimed}.task = {task}";
+
+        /// <summary>The state, owner, lease_until and turn_id of a wake-up the writer inserts, after <see cref="InsertedClaimedJoinSql"/>.</summary>
+        public const string InsertedClaimedSql =
+            $"CASE WHEN {InsertedClaimed}.task IS NULL THEN 'pending' ELSE 'claimed' END, CASE WHEN {InsertedClaimed}.task IS NOT NULL THEN @node END, " +
+            $"CASE WHEN {InsertedClaimed}.task IS NOT NULL THEN @lease END, CASE WHEN {InsertedClaimed}.task IS NOT NULL THEN @turn END";
 
         /// <summary>
         /// The CTEs after the writer's insert of wake-ups (<paramref name="writerRequests"/>, returning

@@ -83,8 +83,8 @@ internal static class QuickDone
                    RETURNING id, team_id),
              q AS (INSERT INTO dispatch_requests (agent_id, team_id, reason, ref, task_id, state, owner, lease_until, turn_id, priority, attempts, last_error, created_at, updated_at)
                    SELECT ready.assignee_id, ready.team_id, 'task_ready', ready.id::text, ready.id,
-                          {{(claim ? QuickClaim.Readied.InsertedClaimedSql("ready.id") : "'pending', NULL, NULL, NULL")}}, 0, 0, NULL, @done_now, @done_now
-                     FROM ready WHERE NOT ready.pending AND EXISTS (SELECT 1 FROM u)
+                          {{(claim ? QuickClaim.Readied.InsertedClaimedSql : "'pending', NULL, NULL, NULL")}}, 0, 0, NULL, @done_now, @done_now
+                     FROM ready {{(claim ? QuickClaim.Readied.InsertedClaimedJoinSql("ready.id") : "")}} WHERE NOT ready.pending AND EXISTS (SELECT 1 FROM u)
                     ORDER BY ready.id
                    RETURNING {{ClaimQueries.ClaimColumns}}){{(claim ? QuickClaim.Readied.AfterSql("@id", writerRequests: "q", writerEntries: "e") : "")}}
         {{(claim ? QuickClaim.Readied.RowsSql(kind: 3) + "\nUNION ALL " : "")}}SELECT 0, u.id, u.team_id, NULL::uuid, NULL, NULL{{Empty(claim)}} FROM u
