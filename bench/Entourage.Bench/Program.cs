@@ -62,6 +62,8 @@ async Task RunAsync(string store, string? admin)
         var cFeature = (await paths.DoneToDependentClaimInFeatureAsync(n + warmup)).Skip(warmup).ToList();
         (a, aHot, b, c, d) = (a.Skip(warmup).ToList(), aHot.Skip(warmup).ToList(), b.Skip(warmup).ToList(), c.Skip(warmup).ToList(), d.Skip(warmup).ToList());
         (h, bAnswer, bGap) = (h.Skip(warmup).ToList(), bAnswer.Skip(warmup).ToList(), bGap.Skip(warmup).ToList());
+        if (split.B is not null)
+            split = (split.B.Skip(warmup).ToList(), split.BStore.Skip(warmup).ToList(), split.C.Skip(warmup).ToList(), split.CStore.Skip(warmup).ToList());
 
         Console.WriteLine($"== {store} (n = {n} after {warmup} warm-up samples; ms)");
         Console.WriteLine($"{"path",-52} {"p50",8} {"p99",8}");
@@ -76,13 +78,12 @@ async Task RunAsync(string store, string? admin)
         Row("(d) last awaited task done → /tasks/wait returns", d);
         Row("(b) again, alternating with (c) sample by sample", bMixed);
         Row("(c) again, alternating with (b) sample by sample", cMixed);
-        if (split.B is not null) SplitRows(split, warmup);
+        if (split.B is not null) SplitRows(split);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"b/a p50 = {P(b, 50) / P(a, 50):0.00} (goal ≤ 2)   c/b p50 = {P(c, 50) / P(b, 50):0.00} (goal ≤ 1.5)   d p50 = {P(d, 50):0.00} ms (goal < 10)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"c/b p50, alternating = {P(cMixed, 50) / P(bMixed, 50):0.00} (the same goal, without the drift between the two loops)"));
         if (split.B is not null)
         {
-            var (bStore, cStore) = (P(split.BStore.Skip(warmup).ToList(), 50), P(split.CStore.Skip(warmup).ToList(), 50));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"c/b p50 of the store's part = {cStore / bStore:0.00}, of the rest = {P(Rest(split.C, split.CStore, warmup), 50) / P(Rest(split.B, split.BStore, warmup), 50):0.00}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"c/b p50 of the store's part = {P(split.CStore, 50) / P(split.BStore, 50):0.00}, of the rest = {P(Rest(split.C, split.CStore), 50) / P(Rest(split.B, split.BStore), 50):0.00}"));
         }
         Console.WriteLine();
     }
@@ -100,18 +101,17 @@ async Task RunAsync(string store, string? admin)
 
 // (b) and (c) alternating once more, each sample split into PostgreSQL's commands (Npgsql's activities: the store's work
 // and its round trips) and the rest (HTTP, C#, publishing): which of the two makes c/b what it is.
-static void SplitRows((List<double> B, List<double> BStore, List<double> C, List<double> CStore) split, int warmup)
+static void SplitRows((List<double> B, List<double> BStore, List<double> C, List<double> CStore) split)
 {
-    Row("(b) alternating, split: the whole", split.B.Skip(warmup).ToList());
-    Row("    of which: PostgreSQL commands", split.BStore.Skip(warmup).ToList());
-    Row("    of which: the rest", Rest(split.B, split.BStore, warmup));
-    Row("(c) alternating, split: the whole", split.C.Skip(warmup).ToList());
-    Row("    of which: PostgreSQL commands", split.CStore.Skip(warmup).ToList());
-    Row("    of which: the rest", Rest(split.C, split.CStore, warmup));
+    Row("(b) alternating, split: the whole", split.B);
+    Row("    of which: PostgreSQL commands", split.BStore);
+    Row("    of which: the rest", Rest(split.B, split.BStore));
+    Row("(c) alternating, split: the whole", split.C);
+    Row("    of which: PostgreSQL commands", split.CStore);
+    Row("    of which: the rest", Rest(split.C, split.CStore));
 }
 
-static List<double> Rest(List<double> whole, List<double> store, int warmup) =>
-    whole.Zip(store, (w, s) => w - s).Skip(warmup).ToList();
+static List<double> Rest(List<double> whole, List<double> store) => whole.Zip(store, (w, s) => w - s).ToList();
 
 static void Row(string name, List<double> xs) =>
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-52} {P(xs, 50),8:0.00} {P(xs, 99),8:0.00}"));
