@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Entourage.Client.Contracts;
 
 /// <summary>
@@ -66,15 +68,20 @@ public sealed record CreateTasksBatchResponse(IReadOnlyList<TaskDto> Tasks);
 
 /// <summary>
 /// PATCH /tasks/{task_id}: only the fields present change. <c>depends_on</c> replaces the whole list (only while
-/// the task is todo); cycles, self-edges and other teams' tasks are rejected.
+/// the task is todo); cycles, self-edges and other teams' tasks are rejected. <c>"parent_id": null</c> takes the task
+/// out of its parent.
 /// </summary>
 public sealed record UpdateTaskRequest(
     string? Title = null,
     string? Description = null,
     string? Priority = null,
     string? TaskType = null,
-    IReadOnlyList<long>? DependsOn = null,
-    long? ParentId = null);
+    IReadOnlyList<long>? DependsOn = null)
+{
+    /// <summary>Absent: unchanged; a task id: the new parent; null: no parent (a property, not a constructor parameter, so its default is no one's value).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public Optional<long?> ParentId { get; init; }
+}
 
 /// <summary>POST /tasks/{task_id}/status: <c>status</c> todo|in_progress|in_review|done|cancelled|failed; <c>reason</c> is kept in the timeline (and as the failure reason).</summary>
 public sealed record ChangeTaskStatusRequest(string? Status, string? Reason = null);
@@ -82,5 +89,9 @@ public sealed record ChangeTaskStatusRequest(string? Status, string? Reason = nu
 /// <summary>POST /tasks/{task_id}/assign: an agent's uuid (or name) of the task's team; null unassigns.</summary>
 public sealed record AssignTaskRequest(string? AssigneeId);
 
-/// <summary>GET /teams/{team_id}/tasks filters (query string): status (comma-separated), assignee (uuid, name or "none"), parent (id or "none"), ready.</summary>
-public sealed record TaskListQuery(string? Status = null, string? Assignee = null, string? Parent = null, bool? Ready = null);
+/// <summary>
+/// GET /teams/{team_id}/tasks filters (query string): status (comma-separated), assignee (uuid, name or "none"), parent
+/// (id or "none"), ready; <c>after</c> (a task id) pages on: the tasks with larger ids. A page that is not the last
+/// has a <c>Link: &lt;…&gt;; rel="next"</c> header.
+/// </summary>
+public sealed record TaskListQuery(string? Status = null, string? Assignee = null, string? Parent = null, bool? Ready = null, long? After = null);

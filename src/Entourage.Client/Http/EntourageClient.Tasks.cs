@@ -13,7 +13,8 @@ public sealed partial class EntourageClient
     public Task<List<TaskDto>> ListTasksAsync(string team, TaskListQuery? query = null, CancellationToken ct = default) =>
         GetAsync<List<TaskDto>>($"api/v1/teams/{Esc(team)}/tasks" + Query(
             ("status", query?.Status), ("assignee", query?.Assignee), ("parent", query?.Parent),
-            ("ready", query?.Ready is { } r ? (r ? "true" : "false") : null)), ct);
+            ("ready", query?.Ready is { } r ? (r ? "true" : "false") : null),
+            ("after", query?.After?.ToString(System.Globalization.CultureInfo.InvariantCulture))), ct);
 
     public Task<TaskDto> GetTaskAsync(long taskId, CancellationToken ct = default) =>
         GetAsync<TaskDto>($"api/v1/tasks/{taskId}", ct);

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using Entourage.Client.Contracts;
 using Entourage.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -188,6 +190,20 @@ public abstract class TasksContract(Store store) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Patching_parent_id_null_takes_the_task_out_of_its_parent_and_absent_leaves_it()
+    {
+        var t = await _s.TeamAsync();
+        var p = await _s.TaskAsync(t.Id, """{"title": "P"}""");
+        var c = await _s.TaskAsync(t.Id, $$"""{"title": "C", "parent_id": {{p}}}""");
+
+        (await _s.PatchAsync($"/api/v1/tasks/{c}", """{"title": "C2"}""")).ShouldBe(HttpStatusCode.OK).Json["parent_id"]!.GetValue<long>().ShouldBe(p);
+        (await _s.PatchAsync($"/api/v1/tasks/{c}", """{"parent_id": null}""")).ShouldBe(HttpStatusCode.OK).Json["parent_id"].ShouldBeNull();
+        (await _s.GetAsync($"/api/v1/tasks/{c}")).Json["parent_id"].ShouldBeNull();
+        (await _s.GetAsync($"/api/v1/tasks/{c}/events")).Json.AsArray().Last()!["data"]!["fields"]!.AsArray().Select(f => f.Str()).ShouldBe(["parent_id"]);
+        (await _s.PatchAsync($"/api/v1/tasks/{c}", $$"""{"parent_id": {{p}}}""")).ShouldBe(HttpStatusCode.OK).Json["parent_id"]!.GetValue<long>().ShouldBe(p);
+    }
+
+    [Fact]
     public async Task Lists_filter_by_status_assignee_parent_and_readiness()
     {
         var t = await _s.TeamAsync();
@@ -208,6 +224,41 @@ public abstract class TasksContract(Store store) : IAsyncLifetime
         (await Q("ready=true")).ShouldBe([s1]);
         (await _s.GetAsync($"/api/v1/teams/{t.Id}/tasks?status=doing")).ShouldBe(HttpStatusCode.UnprocessableEntity);
         (await _s.GetAsync($"/api/v1/teams/platform/tasks")).ShouldBe(HttpStatusCode.OK); // slug works too
+    }
+
+    [Fact]
+    public async Task Lists_page_by_after_with_a_next_link_and_filter_before_paging()
+    {
+        var t = await _s.TeamAsync();
+        var ids = new List<long>();
+        for (var i = 0; i < 5; i++) ids.Add(await _s.TaskAsync(t.Id, $$"""{"title": "T{{i}}"{{(i % 2 == 1 ? ", \"assignee_id\": \"eng-backend\"" : "")}}}"""));
+
+        async Task<(List<long> Ids, string? Next)> Page(string url)
+        {
+            using var r = await _s.Http.GetAsync(url);
+            r.StatusCode.ShouldBe(HttpStatusCode.OK);
+            var page = (await r.Content.ReadFromJsonAsync<JsonNode>())!.AsArray().Select(x => x!["id"]!.GetValue<long>()).ToList();
+            var link = r.Headers.TryGetValues("Link", out var v) ? v.Single() : null;
+            return (page, link is null ? null : link[(link.IndexOf('<') + 1)..link.IndexOf('>')]);
+        }
+
+        var seen = new List<long>();
+        var (first, next) = await Page($"/api/v1/teams/{t.Id}/tasks?limit=2");
+        seen.AddRange(first);
+        while (next is not null)
+        {
+            next.ShouldContain("limit=2");
+            (var more, next) = await Page(next);
+            more.Count.ShouldBeLessThanOrEqualTo(2);
+            seen.AddRange(more);
+        }
+        seen.ShouldBe(ids);
+        var rest = await Page($"/api/v1/teams/{t.Id}/tasks?after={ids[2]}");
+        rest.Ids.ShouldBe([ids[3], ids[4]]);
+        rest.Next.ShouldBeNull();
+        // The filter applies before the page: the first page of ready tasks is not cut short by the todo ones before them.
+        (await Page($"/api/v1/teams/{t.Id}/tasks?ready=true&limit=1")).Ids.ShouldBe([ids[1]]);
+        (await Page($"/api/v1/teams/{t.Id}/tasks?ready=false&after={ids[0]}")).Ids.ShouldBe([ids[2], ids[4]]);
     }
 
     [Fact]

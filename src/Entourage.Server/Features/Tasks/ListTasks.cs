@@ -6,12 +6,21 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Entourage.Server.Features.Tasks;
 
-/// <summary>GET /teams/{team_id}/tasks with filters: status (comma-separated), assignee (uuid, name or "none"), parent (id or "none"), ready.</summary>
+/// <summary>
+/// GET /teams/{team_id}/tasks with filters: status (comma-separated), assignee (uuid, name or "none"), parent (id or
+/// "none"), ready; in id order, a page at a time (<c>after</c> the last id seen, at most <c>limit</c>).
+/// </summary>
 public static class ListTasks
 {
     public const int MaxLimit = 1000;
 
-    public static async Task<List<TaskDto>> ExecuteAsync(AppDbContext db, Guid teamId, TaskListQuery query, CancellationToken ct, int limit = MaxLimit)
+    /// <summary>One page: the tasks, and the <c>after</c> that gives the next page (null on the last one).</summary>
+    public sealed record Page(List<TaskDto> Tasks, long? NextAfter);
+
+    public static async Task<List<TaskDto>> ExecuteAsync(AppDbContext db, Guid teamId, TaskListQuery query, CancellationToken ct, int limit = MaxLimit) =>
+        (await PageAsync(db, teamId, query, limit, ct)).Tasks;
+
+    public static async Task<Page> PageAsync(AppDbContext db, Guid teamId, TaskListQuery query, int limit, CancellationToken ct)
     {
         var errors = new ValidationErrors();
         var q = db.Tasks.AsNoTracking().Where(t => t.TeamId == teamId);
@@ -38,11 +47,22 @@ public static class ListTasks
             else if (long.TryParse(query.Parent, out var parent)) q = q.Where(t => t.ParentId == parent);
             else errors.Add("parent", "Give a task id, or \"none\" for top-level tasks.");
         }
+        // In the query, not on the page read: filtered afterwards, a page of "ready" tasks came back short or empty
+        // while later ones were ready. Ready as TaskViews builds it: todo, assigned, no dependency other than done.
+        if (query.Ready is true)
+            q = q.Where(t => t.Status == TaskState.Todo && t.AssigneeId != null
+                             && !db.TaskDependencies.Any(d => d.TaskId == t.Id && db.Tasks.Any(x => x.Id == d.DependsOnId && x.Status != TaskState.Done)));
+        else if (query.Ready is false)
+            q = q.Where(t => t.Status != TaskState.Todo || t.AssigneeId == null
+                             || db.TaskDependencies.Any(d => d.TaskId == t.Id && db.Tasks.Any(x => x.Id == d.DependsOnId && x.Status != TaskState.Done)));
+        if (query.After is { } after) q = q.Where(t => t.Id > after);
         if (limit is < 1 or > MaxLimit) errors.Add("limit", $"Between 1 and {MaxLimit}.");
         errors.ThrowIfAny();
 
-        var tasks = await q.OrderBy(t => t.Id).Take(limit).ToListAsync(ct);
-        var dtos = await TaskViews.ToDtosAsync(db, tasks, ct);
-        return query.Ready is { } ready ? dtos.Where(t => t.Ready == ready).ToList() : dtos;
+        // One more than the page, to know whether another follows.
+        var tasks = await q.OrderBy(t => t.Id).Take(limit + 1).ToListAsync(ct);
+        var more = tasks.Count > limit;
+        if (more) tasks.RemoveAt(limit);
+        return new Page(await TaskViews.ToDtosAsync(db, tasks, ct), more ? tasks[^1].Id : null);
     }
 }

@@ -13,7 +13,7 @@ public static class TaskEndpoints
         var g = api.MapGroup("").WithTags("Tasks").WithProblems();
         g.MapPost("/teams/{team_id}/tasks", Create).WithSummary("Create a task (optionally assigned, with dependencies).");
         g.MapPost("/teams/{team_id}/tasks/batch", CreateBatch).WithSummary("Create several tasks atomically; depends_on_indices wires items of the batch.");
-        g.MapGet("/teams/{team_id}/tasks", List).WithSummary("List a team's tasks; filter by status, assignee, parent, ready.");
+        g.MapGet("/teams/{team_id}/tasks", List).WithSummary("List a team's tasks in id order; filter by status, assignee, parent, ready; page with after and limit (Link: rel=\"next\").");
         g.MapGet("/tasks/{task_id}", Get).WithSummary("A task with depends_on, dependents, ready, blocked_by and blocked_by_failed.");
         g.MapPatch("/tasks/{task_id}", Update).WithSummary("Edit a task; depends_on replaces its dependencies (todo only).");
         g.MapPost("/tasks/{task_id}/status", ChangeStatus).WithSummary("Move a task through the state machine; in_progress needs every dependency done.");
@@ -34,11 +34,21 @@ public static class TaskEndpoints
         return TypedResults.Created($"/api/v1/teams/{team.Id}/tasks", result);
     }
 
-    private static async Task<Ok<List<TaskDto>>> List(string team_id, AppDbContext db, CancellationToken ct,
-        string? status = null, string? assignee = null, string? parent = null, bool? ready = null, int? limit = null)
+    private static async Task<Ok<List<TaskDto>>> List(string team_id, HttpContext http, AppDbContext db, CancellationToken ct,
+        string? status = null, string? assignee = null, string? parent = null, bool? ready = null, long? after = null, int? limit = null)
     {
         var team = await TeamEndpoints.FindAsync(db, team_id, ct);
-        return TypedResults.Ok(await ListTasks.ExecuteAsync(db, team.Id, new TaskListQuery(status, assignee, parent, ready), ct, limit ?? ListTasks.MaxLimit));
+        var page = await ListTasks.PageAsync(db, team.Id, new TaskListQuery(status, assignee, parent, ready, after), limit ?? ListTasks.MaxLimit, ct);
+        if (page.NextAfter is { } next) http.Response.Headers.Link = NextLink(http.Request, next);
+        return TypedResults.Ok(page.Tasks);
+    }
+
+    /// <summary>The same request with <c>after</c> moved on (RFC 8288): the body stays the plain array the spec shows.</summary>
+    private static string NextLink(HttpRequest request, long after)
+    {
+        var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(request.QueryString.Value);
+        query["after"] = after.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return $"<{Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(request.PathBase + request.Path, query)}>; rel=\"next\"";
     }
 
     private static async Task<Ok<TaskDto>> Get(long task_id, AppDbContext db, CancellationToken ct) =>

@@ -23,7 +23,7 @@ public static class UpdateTask
             TaskRules.CheckDescription(errors, "description", request.Description);
             var priority = TaskRules.ParseEnum<TaskPriority>(errors, "priority", request.Priority);
             var type = TaskRules.ParseEnum<TaskType>(errors, "task_type", request.TaskType);
-            if (request.ParentId is { } parent) await CheckParentAsync(db, task, parent, errors, ct);
+            if (request.ParentId is { IsSet: true, Value: { } parent }) await CheckParentAsync(db, task, parent, errors, ct);
             List<long>? newDeps = null;
             if (request.DependsOn is not null)
             {
@@ -38,7 +38,8 @@ public static class UpdateTask
             if (request.Description is not null && request.Description != task.Description) { task.Description = request.Description; changed.Add("description"); }
             if (priority is { } p && p != task.Priority) { task.Priority = p; changed.Add("priority"); }
             if (type is { } ty && ty != task.TaskType) { task.TaskType = ty; changed.Add("task_type"); }
-            if (request.ParentId is { } pid && pid != task.ParentId) { task.ParentId = pid; changed.Add("parent_id"); }
+            // Set, even to null (out of its parent): only an absent parent_id leaves it as it is.
+            if (request.ParentId is { IsSet: true, Value: var pid } && pid != task.ParentId) { task.ParentId = pid; changed.Add("parent_id"); }
             if (changed.Count > 0) TaskTimeline.Add(db, task.Id, teamId, "updated", actor, now, data: new { Fields = changed });
 
             var depsChanged = false;

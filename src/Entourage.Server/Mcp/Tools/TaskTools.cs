@@ -48,8 +48,9 @@ public sealed class TaskTools
         [Description("Parent task id, or \"none\" for top-level tasks.")] string? parent = null,
         [Description("true: only tasks that can start now; false: only those that cannot.")] bool? ready = null,
         [Description("At most this many tasks (default 200, max 1000).")] int? limit = null,
+        [Description("Only tasks with a larger id: the last id of the previous answer, for the next page.")] long? after = null,
         CancellationToken ct = default) =>
-        Features.Tasks.ListTasks.ExecuteAsync(db, caller.TeamId, new TaskListQuery(status, assignee, parent, ready), ct, limit ?? 200);
+        Features.Tasks.ListTasks.ExecuteAsync(db, caller.TeamId, new TaskListQuery(status, assignee, parent, ready, after), ct, limit ?? 200);
 
     [McpServerTool(Name = "get_task", ReadOnly = true, Idempotent = true)]
     [Description("One task of your team: description, status, assignee, depends_on, dependents, blocked_by, branch and worktree.")]
