@@ -15,15 +15,29 @@ internal static class ClaimQueries
 {
     public sealed record CandidateRow(Guid AgentId, Guid TeamId, string Adapter, string ConfigJson, string? AgentLabels, string? TeamLabels, bool TaskWork);
 
-    public sealed record Gate(int? MaxConcurrentAgents, double? DailyCostLimitUsd, int Running, double Spent, bool AgentBusy, long? CurrentTask);
+    /// <param name="Manager">The agent is its team's manager: it works every ready task of a turn, not one at a time.</param>
+    public sealed record Gate(int? MaxConcurrentAgents, double? DailyCostLimitUsd, int Running, double Spent, bool AgentBusy, long? CurrentTask, bool Manager);
 
-    private const string CandidatesSql = """
+    /// <summary>
+    /// A pending request that is not work yet, for a request <c>r</c>: the ready task of an engineer (any role but the
+    /// manager) who has another task in progress. DESIGN §1: engineers work one task at a time, so the next one starts
+    /// when the current one leaves in_progress (review, done, failed, cancelled, back to todo); its wake-up waits,
+    /// pending, and the turn that ends that task (or the fallback poll) finds it again.
+    /// </summary>
+    internal const string HeldSql = """
+        r.reason = 'task_ready' AND EXISTS (SELECT 1 FROM tasks k JOIN agents ka ON ka.id = k.assignee_id
+                                             WHERE k.assignee_id = r.agent_id AND k.status = 'in_progress' AND k.id <> r.task_id
+                                               AND ka.role <> 'manager')
+        """;
+
+    private const string CandidatesSql = $"""
         SELECT d.agent_id, d.team_id, a.adapter, a.config_json, a.runner_labels, t.runner_labels, d.task_work
           FROM (SELECT r.agent_id, r.team_id, MIN(r.priority) AS priority, MIN(r.id) AS first_id,
                        MAX(CASE WHEN r.task_id IS NULL THEN 0 ELSE 1 END) AS task_work
                   FROM dispatch_requests r
                  WHERE r.state = 'pending'
                    AND NOT EXISTS (SELECT 1 FROM turns x WHERE x.agent_id = r.agent_id AND x.state = 'running')
+                   AND NOT ({HeldSql})
                  GROUP BY r.agent_id, r.team_id) d
           JOIN agents a ON a.id = d.agent_id
           JOIN teams t ON t.id = d.team_id
@@ -43,7 +57,8 @@ internal static class ClaimQueries
                CASE WHEN t.daily_cost_limit_usd IS NULL THEN 0.0
                     ELSE COALESCE((SELECT SUM(u.cost_usd) FROM usage_records u WHERE u.team_id = t.id AND u.day = @today), 0.0) END,
                EXISTS (SELECT 1 FROM turns x WHERE x.agent_id = @agent AND x.state = 'running'),
-               (SELECT k.id FROM tasks k WHERE k.assignee_id = @agent AND k.status = 'in_progress' ORDER BY k.started_at DESC LIMIT 1)
+               (SELECT k.id FROM tasks k WHERE k.assignee_id = @agent AND k.status = 'in_progress' ORDER BY k.started_at DESC LIMIT 1),
+               EXISTS (SELECT 1 FROM agents a WHERE a.id = @agent AND a.role = 'manager')
           FROM teams t
          WHERE t.id = @team
         """;
@@ -108,7 +123,8 @@ internal static class ClaimQueries
             // The task a turn woken only by messages works on (PickTask): read under the claim's lock, rather
             // than in a query of its own after the claim.
             Convert.ToBoolean(r.GetValue(4), inv),
-            r.NullableLong(5));
+            r.NullableLong(5),
+            Convert.ToBoolean(r.GetValue(6), inv));
     }
 
     /// <summary>The claim statement of DESIGN §4: every pending request of the agent, returned by the same statement, oldest first.</summary>

@@ -166,8 +166,11 @@ public sealed partial class Claimer(
         var requests = await ClaimQueries.ClaimRequestsAsync(db, who.Id, c.AgentId, turnId, lease, now, ct);
         if (requests.Count == 0) return (ClaimOutcome.NothingPending, null, null);
 
-        var taskId = PickTask(requests, gate.CurrentTask);
-        requests = await ReleaseOtherReadyTasksAsync(db, c.AgentId, taskId, requests, ct);
+        var taskId = PickTask(requests, gate.CurrentTask, oneAtATime: !gate.Manager);
+        requests = await ReleaseOtherReadyTasksAsync(db, taskId, requests, oneAtATime: !gate.Manager, ct);
+        // Only held wake-ups (ClaimQueries.HeldSql: a write on this node claims without the candidates query, which
+        // leaves them out): back to pending, no turn. The caller's transaction keeps them so.
+        if (requests.Count == 0) return (ClaimOutcome.NothingPending, null, null);
         var (token, hash, _) = TurnTokens.Mint();
         var turn = ClaimQueries.RunningTurn(turnId, c, taskId, who.Id, requests.Max(r => r.Attempts) + 1, now, lease, hash);
         // The turn row, the task's move and its timeline entries are written by hand (ClaimQueries, TaskHooks) and
@@ -214,10 +217,10 @@ public sealed partial class Claimer(
     /// Consumed by this turn, it would be marked done with it and the other task never dispatched again. The
     /// manager keeps them all: it assigns every unassigned ready task in one turn.
     /// </summary>
-    private static async Task<List<DispatchRequest>> ReleaseOtherReadyTasksAsync(AppDbContext db, Guid agentId, long? taskId, List<DispatchRequest> requests, CancellationToken ct)
+    private static async Task<List<DispatchRequest>> ReleaseOtherReadyTasksAsync(AppDbContext db, long? taskId, List<DispatchRequest> requests, bool oneAtATime, CancellationToken ct)
     {
         var others = requests.Where(r => r.Reason == DispatchReason.TaskReady && r.TaskId is not null && r.TaskId != taskId).Select(r => r.Id).ToList();
-        if (others.Count == 0 || !await db.Agents.AnyAsync(a => a.Id == agentId && a.Role != AgentRole.Manager, ct)) return requests;
+        if (others.Count == 0 || !oneAtATime) return requests;
         await db.DispatchRequests.Where(d => others.Contains(d.Id)).ExecuteUpdateAsync(s => s
             .SetProperty(d => d.State, DispatchState.Pending)
             .SetProperty(d => d.Owner, (string?)null)
@@ -228,11 +231,17 @@ public sealed partial class Claimer(
 
     /// <summary>
     /// The task the turn works on: a ready task it was woken for, else a task named by a request, else the task
-    /// the agent is already working on (a message about "the endpoint" belongs in that worktree).
+    /// the agent is already working on (a message about "the endpoint" belongs in that worktree). An engineer with a
+    /// task in progress (<paramref name="oneAtATime"/>) stays on it: another task's ready wake-up waits (ClaimQueries.HeldSql).
     /// </summary>
-    private static long? PickTask(List<DispatchRequest> requests, long? currentTask) =>
-        requests.Where(r => r.Reason == DispatchReason.TaskReady && r.TaskId is not null).Select(r => r.TaskId)
-            .Concat(requests.Where(r => r.TaskId is not null).Select(r => r.TaskId)).FirstOrDefault() ?? currentTask;
+    private static long? PickTask(List<DispatchRequest> requests, long? currentTask, bool oneAtATime)
+    {
+        var usable = oneAtATime && currentTask is { } current
+            ? requests.Where(r => r.Reason != DispatchReason.TaskReady || r.TaskId == current).ToList()
+            : requests;
+        return usable.Where(r => r.Reason == DispatchReason.TaskReady && r.TaskId is not null).Select(r => r.TaskId)
+            .Concat(usable.Where(r => r.TaskId is not null).Select(r => r.TaskId)).FirstOrDefault() ?? currentTask;
+    }
 
     /// <summary>A unique-index violation, raised by a hand-written statement or wrapped by EF's save.</summary>
     internal static bool IsUniqueViolation(Exception? ex) => ex switch

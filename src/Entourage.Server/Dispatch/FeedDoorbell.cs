@@ -20,6 +20,7 @@ public sealed partial class FeedDoorbell(ChangeFeed feed, Doorbell doorbell, ILo
             if (Rings(e)) doorbell.Ring();
         });
         feed.WorkExpected += doorbell.Expect;
+        feed.WorkFreed += doorbell.Ring;
         return Task.CompletedTask;
     }
 
@@ -36,6 +37,7 @@ public sealed partial class FeedDoorbell(ChangeFeed feed, Doorbell doorbell, ILo
         {
             o.Dispose();
             feed.WorkExpected -= doorbell.Expect;
+            feed.WorkFreed -= doorbell.Ring;
         }
     }
 

@@ -55,7 +55,7 @@ internal static partial class QuickClaim
                     ORDER BY r.priority, r.id
                     FOR UPDATE SKIP LOCKED),
             p AS (SELECT rp.task_id FROM rp UNION ALL {insertedTasks}),
-            rk AS ({PickSql(task: true, Who, placement: true)}),
+            rk AS ({PickSql(task: true, Who, placement: true, doneTask: doneTask)}),
             rc AS (UPDATE dispatch_requests
                       SET state = 'claimed', owner = @node, lease_until = @lease, turn_id = @turn, updated_at = @now
                     WHERE id IN (SELECT rp.id FROM rp) AND {GoSql}

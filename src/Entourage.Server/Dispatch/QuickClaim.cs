@@ -42,12 +42,18 @@ internal static partial class QuickClaim
     /// candidates query) or a task in progress sends the claim to the full path, so that variant writes no task row
     /// and stays the lean statement it was.
     /// </summary>
-    private static string PickSql(bool task, ClaimFor who, bool placement = false, bool sameLaunch = false) => $"""
+    /// <param name="doneTask">A task the writer sets done in the same statement (which its snapshot still shows in progress).</param>
+    private static string PickSql(bool task, ClaimFor who, bool placement = false, bool sameLaunch = false, string? doneTask = null) => $"""
         SELECT {(task ? $"""
                  COALESCE((SELECT MIN(p.task_id) FROM p),
                           (SELECT x.id FROM tasks x WHERE x.assignee_id = {who.Agent} AND x.status = 'in_progress' ORDER BY x.started_at DESC LIMIT 1))
                  """ : "NULL::bigint")} AS task_id
-         WHERE {(task ? "(SELECT COUNT(DISTINCT p.task_id) FROM p) <= 1" : $"""
+         WHERE {(task ? $"""
+                 (SELECT COUNT(DISTINCT p.task_id) FROM p) <= 1
+                   AND NOT EXISTS (SELECT 1 FROM tasks x JOIN agents xa ON xa.id = x.assignee_id
+                                    WHERE x.assignee_id = {who.Agent} AND x.status = 'in_progress' AND xa.role <> 'manager'
+                                      AND x.id <> COALESCE((SELECT MIN(p.task_id) FROM p), x.id){(doneTask is null ? "" : $" AND x.id <> {doneTask}")})
+                 """ : $"""
                  NOT EXISTS (SELECT 1 FROM p WHERE p.task_id IS NOT NULL)
                    AND NOT EXISTS (SELECT 1 FROM tasks x WHERE x.assignee_id = {who.Agent} AND x.status = 'in_progress')
                  """)}

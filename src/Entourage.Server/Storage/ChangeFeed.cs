@@ -42,6 +42,15 @@ public sealed class ChangeFeed
     public void ExpectWork(Guid agentId, Guid teamId, Dispatch.AgentLaunch launch) => WorkExpected?.Invoke(agentId, teamId, launch);
 
     /// <summary>
+    /// Raised after a commit that may have freed waiting work without writing a wake-up: an engineer's task left
+    /// in_progress, so its next ready task's held wake-up (Dispatch.ClaimQueries.HeldSql) can be claimed now rather
+    /// than at the fallback poll. Never an event of the feed.
+    /// </summary>
+    public event Action? WorkFreed;
+
+    public void FreeWork() => WorkFreed?.Invoke();
+
+    /// <summary>
     /// This node's turn slots while its dispatcher runs (null when it runs none, or is draining): a write that gives an
     /// idle agent work claims the agent's turn in its own transaction through them. See <see cref="Dispatch.TurnSlots"/>.
     /// </summary>

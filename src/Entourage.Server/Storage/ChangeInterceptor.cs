@@ -80,6 +80,9 @@ public sealed class ChangeInterceptor(ChangeFeed feed, TimeProvider clock) : ISa
     /// <summary>Tells this node's dispatcher which agent the write about to commit gives work (<see cref="ChangeFeed.ExpectWork"/>).</summary>
     public void ExpectWork(Guid agentId, Guid teamId, Dispatch.AgentLaunch launch) => feed.ExpectWork(agentId, teamId, launch);
 
+    /// <summary>After a commit in which a task left in_progress: see <see cref="ChangeFeed.WorkFreed"/>.</summary>
+    public void FreeWork() => feed.FreeWork();
+
     /// <inheritdoc cref="ChangeFeed.Slots"/>
     public Dispatch.TurnSlots? Slots => feed.Slots;
 

@@ -113,6 +113,39 @@ public abstract class DispatcherContract(Store store) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_engineer_starts_its_next_ready_task_only_once_the_one_in_progress_leaves_in_progress()
+    {
+        // DESIGN §1: engineers work one task at a time. This agent's turns leave their task in progress.
+        var team = await CreateTeamAsync(_server);
+        await DispatchHarnessExtras.PatchSettingsAsync(_server, team, """{"require_review": false}""");
+        var agent = await AddFakeAgentAsync(_server, team, "eng", Script(Step("print", new { text = "looked at {task_id}" })));
+        async Task<long> TaskAsync(string title) =>
+            (await _server.PostJsonAsync($"/api/v1/teams/{team}/tasks", $$"""{"title": "{{title}}", "assignee_id": "{{agent}}"}"""))["id"]!.GetValue<long>();
+        Task TurnEndedAsync(Func<Entourage.Server.Storage.Entities.Turn, bool> which, string what) =>
+            WaitUntilAsync(_server, async db => (await db.Turns.Where(t => t.AgentId == agent && t.State != TurnState.Running).ToListAsync()).Count(which) == 1, what);
+
+        var first = await TaskAsync("Create notifications table");
+        await TurnEndedAsync(t => t.TaskId == first, "the first task's turn to end");
+        var second = await TaskAsync("Add notification API");
+
+        // A message wakes the agent on the task it has in progress; the second task's wake-up waits, pending.
+        await SendMessageAsync(_server, team, agent, "How is the table going?");
+        await WaitUntilAsync(_server, async db => await db.Turns.CountAsync(t => t.AgentId == agent && t.State != TurnState.Running) == 2, "the message's turn to end");
+        await using (var db = Db(_server))
+        {
+            (await db.Turns.Where(t => t.AgentId == agent).Select(t => t.TaskId).ToListAsync()).ShouldBe([first, first], ignoreOrder: true);
+            (await db.Tasks.SingleAsync(t => t.Id == second)).Status.ShouldBe(TaskState.Todo);
+            (await db.DispatchRequests.SingleAsync(d => d.TaskId == second && d.Reason == DispatchReason.TaskReady)).State.ShouldBe(DispatchState.Pending);
+        }
+
+        // The first task leaves in_progress: the second starts at once, on its own turn.
+        (await _server.PostJsonAsync($"/api/v1/tasks/{first}/status", """{"status": "done"}"""))["status"]!.GetValue<string>().ShouldBe("done");
+        await TurnEndedAsync(t => t.TaskId == second, "the second task's turn to end");
+        await using (var db = Db(_server))
+            (await db.Tasks.SingleAsync(t => t.Id == second)).Status.ShouldBe(TaskState.InProgress);
+    }
+
+    [Fact]
     public async Task Cancelling_a_running_turn_kills_its_process_and_drops_its_work()
     {
         var team = await CreateTeamAsync(_server);
@@ -232,10 +265,11 @@ public abstract class DispatcherContract(Store store) : IAsyncLifetime
     {
         var team = await CreateTeamAsync(_server);
         var x = await AddFakeAgentAsync(_server, team, "eng-x", Script(Step("print", new { text = "ok" })));
-        var y = await AddFakeAgentAsync(_server, team, "eng-y", Script(Step("print", new { text = "ok" })));
         var dependents = new List<long>();
         for (var i = 1; i <= 3; i++)
         {
+            // An agent per dependent: these turns leave their task in progress, and an engineer starts one task at a time.
+            var y = await AddFakeAgentAsync(_server, team, $"eng-y{i}", Script(Step("print", new { text = "ok" })));
             var upstream = await AddReadyTaskAsync(_server, team, x, $"upstream {i}");
             await WaitUntilAsync(_server, db => db.Turns.AnyAsync(t => t.TaskId == upstream && t.State == TurnState.Succeeded), $"upstream {i}'s turn");
             var dependent = await AddTaskAsync(_server, team, y, $"dependent {i}", upstream);

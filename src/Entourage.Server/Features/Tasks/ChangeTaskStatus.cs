@@ -31,6 +31,7 @@ public static class ChangeTaskStatus
         if (to == TaskState.Done && await QuickDone.TryAsync(db, taskId, actor, reason, clock.GetUtcNow().UtcDateTime, ct) is { } quick) return quick;
         // A move to a terminal state reads its dependents with the task, in the same batch (TaskLoad).
         var (tx, task, settled, edges) = await TaskLoad.BeginForChangeAsync(db, taskId, to.IsTerminal(), clock.GetUtcNow().UtcDateTime, ct);
+        var wasInProgress = task.Status == TaskState.InProgress;
         await using (tx)
         {
             // The change's time is read under the team's lock, after every change it could follow.
@@ -47,6 +48,8 @@ public static class ChangeTaskStatus
                 if (!saved.Committed) await tx.CommitAsync(ct);
                 TaskWrites.Publish(db, saved.Changes);
                 claims.Start(db);
+                // An engineer's next ready task waits while one is in progress (ClaimQueries.HeldSql): it may start now.
+                if (wasInProgress && task.AssigneeId is not null) db.Changes().FreeWork();
                 saved.Accept();
             }
         }

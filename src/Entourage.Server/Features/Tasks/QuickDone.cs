@@ -87,7 +87,7 @@ internal static class QuickDone
                      FROM ready {{(claim ? QuickClaim.Readied.InsertedClaimedJoinSql("ready.id") : "")}} WHERE NOT ready.pending AND EXISTS (SELECT 1 FROM u)
                     ORDER BY ready.id
                    RETURNING {{ClaimQueries.ClaimColumns}}){{(claim ? QuickClaim.Readied.AfterSql("@id", writerRequests: "q", writerEntries: "e") : "")}}
-        {{(claim ? QuickClaim.Readied.RowsSql(kind: 3) + "\nUNION ALL " : "")}}SELECT 0, u.id, u.team_id, NULL::uuid, NULL, NULL{{Empty(claim)}} FROM u
+        {{(claim ? QuickClaim.Readied.RowsSql(kind: 3) + "\nUNION ALL " : "")}}SELECT 0, u.id, u.team_id, NULL::uuid, (SELECT g.status FROM g), NULL{{Empty(claim)}} FROM u
         UNION ALL SELECT 1, e.id, e.team_id, NULL, NULL, NULL{{Empty(claim)}} FROM e
         UNION ALL SELECT 2, q.id, q.team_id, q.agent_id, a.adapter, a.config_json{{Empty(claim)}} FROM q JOIN agents a ON a.id = q.agent_id
         """;
@@ -153,6 +153,8 @@ internal static class QuickDone
             Claimer.Publish(db, started.Turn, started.TaskChanges);
             slot.Start(started.Turn);
         }
+        // After the claim, so the dispatcher's pass does not run ahead of it: the assignee may have a next task waiting.
+        if (outcome.Freed) changes.FreeWork();
         return outcome.Answer();
     }
 
@@ -164,9 +166,10 @@ internal static class QuickDone
         db.OnOpenConnectionAsync(() => RunAsync(db, taskId, actor, reason, now, claim, ct), ct);
 
     /// <param name="Answer">The task's answer, null when the change was not made.</param>
+    /// <param name="Freed">The task was in progress: its assignee's held ready work (ClaimQueries.HeldSql) may start now.</param>
     internal sealed record Outcome(
         Func<TaskDto?> Answer, List<TaskWrites.Change> Changes, List<(Guid Agent, Guid Team, AgentLaunch Launch)> Readied,
-        (ClaimedTurn Turn, List<TaskWrites.Change> TaskChanges)? Claimed);
+        (ClaimedTurn Turn, List<TaskWrites.Change> TaskChanges)? Claimed, bool Freed = false);
 
     private static async Task<Outcome> RunAsync(AppDbContext db, long taskId, Actor actor, string? reason, DateTime now, QuickClaim.Readied? claim, CancellationToken ct)
     {
@@ -182,7 +185,7 @@ internal static class QuickDone
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct)) { }
         await NextAsync(r, ct);
-        var (changes, readied, applied) = (new List<TaskWrites.Change>(), new List<(Guid, Guid, AgentLaunch)>(), false);
+        var (changes, readied, applied, freed) = (new List<TaskWrites.Change>(), new List<(Guid, Guid, AgentLaunch)>(), false, false);
         while (await r.ReadAsync(ct))
         {
             var kind = r.GetInt32(0);
@@ -193,6 +196,7 @@ internal static class QuickDone
             }
             var (id, team) = (r.GetInt64(1).ToString(CultureInfo.InvariantCulture), r.Guid(2));
             applied |= kind == 0;
+            freed |= kind == 0 && r.GetString(4) == "in_progress";
             changes.Add(new(kind switch { 0 => "task", 1 => "task_event", _ => "dispatch_request" }, id, team, kind == 0 ? "modified" : "added"));
             if (kind == 2) readied.Add((r.Guid(3), team, new AgentLaunch(r.GetString(4), r.GetString(5))));
         }
@@ -203,7 +207,7 @@ internal static class QuickDone
         await NextAsync(r, ct);
         var edges = await TaskViews.ReadEdgesAsync(r, ct);
         var claimed = claim?.Claimed();
-        return new Outcome(applied && row is not null ? () => TaskViews.ToDto(TaskLoad.Materialize(row, properties), edges) : () => null, changes, readied, claimed);
+        return new Outcome(applied && row is not null ? () => TaskViews.ToDto(TaskLoad.Materialize(row, properties), edges) : () => null, changes, readied, claimed, freed);
     }
 
     private static string? Data(Actor actor, DateTime now, object? data) => TaskTimeline.New(0, Guid.Empty, "", actor, now, data: data).DataJson;
