@@ -37,7 +37,7 @@ public static class AgentFactory
 
         if (await db.Agents.AnyAsync(a => a.TeamId == teamId && a.Name == name, ct) ||
             db.Agents.Local.Any(a => a.TeamId == teamId && a.Name == name))
-            throw ApiProblem.Conflict($"The team already has an agent named '{name}'. Agent names are unique per team; pick another.");
+            throw NameTaken(name!);
 
         var (token, hash, prefix) = AgentTokens.Mint();
         var agent = new Agent
@@ -58,6 +58,9 @@ public static class AgentFactory
         db.Agents.Add(agent);
         return (agent, token);
     }
+
+    public static ApiProblem NameTaken(string name) =>
+        ApiProblem.Conflict($"The team already has an agent named '{name}'. Agent names are unique per team; pick another.");
 
     public static JsonObject ManagerDefaultConfig() => new() { ["description"] = "Decomposes features, coordinates" };
 }

@@ -28,7 +28,7 @@ public static class UpdateAgent
         errors.ThrowIfAny();
 
         if (name is not null && name != agent.Name && await db.Agents.AnyAsync(a => a.TeamId == agent.TeamId && a.Name == name, ct))
-            throw ApiProblem.Conflict($"The team already has an agent named '{name}'. Agent names are unique per team; pick another.");
+            throw AgentFactory.NameTaken(name);
         if (body.Role is { } role && role != agent.Role)
         {
             if (agent.Role == AgentRole.Manager)
@@ -43,7 +43,7 @@ public static class UpdateAgent
         if (body.RunnerLabels is not null) agent.RunnerLabels = labels;
         agent.ConfigJson = configJson;
         agent.UpdatedAt = clock.GetUtcNow().UtcDateTime;
-        await db.SaveChangesAsync(ct);
+        await db.SaveOrConflictAsync(() => AgentFactory.NameTaken(agent.Name), ct);
         return TypedResults.Ok(await views.ForAgentAsync(agent, ct));
     }
 }
