@@ -33,8 +33,8 @@ public static class UpdateAgent
         {
             if (agent.Role == AgentRole.Manager)
                 throw ApiProblem.Conflict("This agent is the team's manager; a team always keeps its manager. Give another agent a different role instead.");
-            if (role == AgentRole.Manager)
-                throw ApiProblem.Conflict("The team already has its manager (created with the team); a team has exactly one.");
+            if (role == AgentRole.Manager && await AgentLookup.ManagerOfAsync(db, agent.TeamId, ct) is { } manager)
+                throw AgentFactory.SecondManager(manager);
             agent.Role = role;
         }
         if (name is not null) agent.Name = name;
