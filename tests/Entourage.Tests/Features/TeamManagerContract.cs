@@ -41,6 +41,15 @@ public abstract class TeamManagerContract(Store store) : IAsyncLifetime
         foreach (var r in await Task.WhenAll(calls)) r.ShouldBe(HttpStatusCode.Conflict);
         (await _s.GetAsync($"/api/v1/teams/{t.Id}/agents")).Json.AsArray().Count(a => a!["role"].Str() == "manager").ShouldBe(1);
     }
+
+    [Fact]
+    public async Task Deleting_the_manager_gives_advice_the_api_can_follow()
+    {
+        var t = await _s.TeamAsync();
+        var r = (await _s.DeleteAsync($"/api/v1/agents/{t.Manager}")).ShouldBe(HttpStatusCode.Conflict);
+        r.Json["detail"].Str().ShouldNotContain("Delete the team");
+        r.Json["detail"].Str().ShouldContain($"PATCH /api/v1/agents/{t.Manager}");
+    }
 }
 
 public sealed class TeamManagerContractSqlite() : TeamManagerContract(Store.Sqlite);

@@ -17,7 +17,7 @@ public static class DeleteAgent
     {
         var agent = await AgentLookup.FindAsync(db, agent_id, ct);
         if (agent.Role == AgentRole.Manager)
-            throw ApiProblem.Conflict("This agent is the team's manager; a team always keeps its manager. Delete the team instead, or edit the manager with PATCH.");
+            throw ApiProblem.Conflict($"Agent '{agent.Name}' is the team's manager, and a team always keeps its manager. To change it, edit it with PATCH /api/v1/agents/{agent.Id} (name, model, adapter, config).");
         await using var tx = await TaskTransaction.BeginAsync(db, agent.TeamId, ct);
         if (await db.Turns.AnyAsync(t => t.AgentId == agent.Id && t.State == TurnState.Running, ct))
             throw ApiProblem.Conflict($"Agent '{agent.Name}' is running a turn; cancel the turn or wait until it is idle, then delete it.");
