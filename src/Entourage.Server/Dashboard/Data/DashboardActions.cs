@@ -42,10 +42,7 @@ public sealed class DashboardActions(IServiceScopeFactory scopes, TimeProvider c
     public Task<ActionResult<AgentDto>> AddAgentAsync(Guid teamId, CreateAgentRequest body, CancellationToken ct) =>
         RunAsync(async (sp, c) =>
         {
-            var db = Db(sp);
-            var team = await TeamEndpoints.FindAsync(db, teamId.ToString(), c);
-            var (agent, token) = await AgentFactory.AddAsync(db, team.Id, body, clock.GetUtcNow().UtcDateTime, c);
-            await db.SaveChangesAsync(c);
+            var (agent, token) = await CreateAgent.ExecuteAsync(Db(sp), teamId.ToString(), body, clock.GetUtcNow().UtcDateTime, c);
             return await sp.GetRequiredService<AgentViews>().ForAgentAsync(agent, c, token);
         }, ct);
 

@@ -10,7 +10,7 @@ public static class AgentEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var g = api.MapGroup("").WithTags("Agents").WithProblems();
-        g.MapPost("/teams/{team_id}/agents", Create).WithSummary("Add an agent (engineer by default); the response shows its MCP token once.");
+        g.MapPost("/teams/{team_id}/agents", Create).WithSummary("Add an agent (engineer by default; the team's one manager comes with the team); the response shows its MCP token once.");
         g.MapGet("/teams/{team_id}/agents", List).WithSummary("A team's agents with status (idle|busy|offline), role, active_task_count, adapter, model, config.");
         g.MapGet("/agents/{agent_id}", Get).WithSummary("One agent with its live status.");
         g.MapPatch("/agents/{agent_id}", UpdateAgent.Handle).WithSummary("Edit an agent; config replaces the whole object.");
@@ -19,9 +19,7 @@ public static class AgentEndpoints
 
     private static async Task<Created<AgentDto>> Create(string team_id, CreateAgentRequest body, AppDbContext db, AgentViews views, TimeProvider clock, CancellationToken ct)
     {
-        var team = await TeamEndpoints.FindAsync(db, team_id, ct);
-        var (agent, token) = await AgentFactory.AddAsync(db, team.Id, body, clock.GetUtcNow().UtcDateTime, ct);
-        await db.SaveChangesAsync(ct);
+        var (agent, token) = await CreateAgent.ExecuteAsync(db, team_id, body, clock.GetUtcNow().UtcDateTime, ct);
         return TypedResults.Created($"/api/v1/agents/{agent.Id}", await views.ForAgentAsync(agent, ct, token));
     }
 

@@ -37,7 +37,10 @@ public static class AgentFactory
 
         if (await db.Agents.AnyAsync(a => a.TeamId == teamId && a.Name == name, ct) ||
             db.Agents.Local.Any(a => a.TeamId == teamId && a.Name == name))
-            throw ApiProblem.Conflict($"The team already has an agent named '{name}'. Agent names are unique per team; pick another.");
+            throw NameTaken(name!);
+        // A second manager could never be removed again (neither deleted nor demoted: both keep the team's manager).
+        if (body.Role == AgentRole.Manager && await AgentLookup.ManagerOfAsync(db, teamId, ct) is { } manager)
+            throw SecondManager(manager);
 
         var (token, hash, prefix) = AgentTokens.Mint();
         var agent = new Agent
@@ -58,6 +61,14 @@ public static class AgentFactory
         db.Agents.Add(agent);
         return (agent, token);
     }
+
+    public static ApiProblem NameTaken(string name) =>
+        ApiProblem.Conflict($"The team already has an agent named '{name}'. Agent names are unique per team; pick another.");
+
+    /// <summary>The answer to making a second manager, by create or by role change alike.</summary>
+    public static ApiProblem SecondManager(Agent manager) =>
+        ApiProblem.Conflict($"The team already has its manager '{manager.Name}' ({manager.Id}); a team has exactly one. " +
+                            $"Give this agent the role engineer or reviewer, or change the manager itself with PATCH /api/v1/agents/{manager.Id}.");
 
     public static JsonObject ManagerDefaultConfig() => new() { ["description"] = "Decomposes features, coordinates" };
 }

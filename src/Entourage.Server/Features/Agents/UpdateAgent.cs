@@ -28,13 +28,13 @@ public static class UpdateAgent
         errors.ThrowIfAny();
 
         if (name is not null && name != agent.Name && await db.Agents.AnyAsync(a => a.TeamId == agent.TeamId && a.Name == name, ct))
-            throw ApiProblem.Conflict($"The team already has an agent named '{name}'. Agent names are unique per team; pick another.");
+            throw AgentFactory.NameTaken(name);
         if (body.Role is { } role && role != agent.Role)
         {
             if (agent.Role == AgentRole.Manager)
                 throw ApiProblem.Conflict("This agent is the team's manager; a team always keeps its manager. Give another agent a different role instead.");
-            if (role == AgentRole.Manager)
-                throw ApiProblem.Conflict("The team already has its manager (created with the team); a team has exactly one.");
+            if (role == AgentRole.Manager && await AgentLookup.ManagerOfAsync(db, agent.TeamId, ct) is { } manager)
+                throw AgentFactory.SecondManager(manager);
             agent.Role = role;
         }
         if (name is not null) agent.Name = name;
@@ -43,7 +43,7 @@ public static class UpdateAgent
         if (body.RunnerLabels is not null) agent.RunnerLabels = labels;
         agent.ConfigJson = configJson;
         agent.UpdatedAt = clock.GetUtcNow().UtcDateTime;
-        await db.SaveChangesAsync(ct);
+        await db.SaveOrConflictAsync(() => AgentFactory.NameTaken(agent.Name), ct);
         return TypedResults.Ok(await views.ForAgentAsync(agent, ct));
     }
 }

@@ -31,14 +31,15 @@ public static partial class OrgEndpoints
         var slug = body.Slug?.Trim() ?? Slugs.From(name ?? "");
         if (!Slugs.IsValid(slug)) errors.Add("slug", Slugs.Rule);
         errors.ThrowIfAny();
-        if (await db.Orgs.AnyAsync(o => o.Slug == slug, ct))
-            throw ApiProblem.Conflict($"An org with slug '{slug}' already exists. Pick another slug.");
+        if (await db.Orgs.AnyAsync(o => o.Slug == slug, ct)) throw SlugTaken(slug);
 
         var org = new Org { Id = Guid.CreateVersion7(), Name = name!, Slug = slug, CreatedAt = clock.GetUtcNow().UtcDateTime };
         db.Orgs.Add(org);
-        await db.SaveChangesAsync(ct);
+        await db.SaveOrConflictAsync(() => SlugTaken(slug), ct);
         return TypedResults.Created($"/api/v1/orgs/{org.Id}", new OrgDto(org.Id, org.Name, org.Slug, org.CreatedAt));
     }
+
+    private static ApiProblem SlugTaken(string slug) => ApiProblem.Conflict($"An org with slug '{slug}' already exists. Pick another slug.");
 
     /// <summary>Finds an org by uuid or slug ("default"), so users can type either.</summary>
     public static async Task<Org> FindAsync(AppDbContext db, string idOrSlug, CancellationToken ct) =>

@@ -85,8 +85,7 @@ public static class CreateTeam
         TeamEndpoints.ValidateRepoUrl(errors, body.RepoUrl);
         var labels = Runners.NodeLabels.Normalize(body.RunnerLabels, errors, "runner_labels");
         errors.ThrowIfAny();
-        if (await db.Teams.AnyAsync(t => t.OrgId == org.Id && t.Slug == slug, ct))
-            throw ApiProblem.Conflict($"Org '{org.Slug}' already has a team with slug '{slug}'. Pick another slug.");
+        if (await db.Teams.AnyAsync(t => t.OrgId == org.Id && t.Slug == slug, ct)) throw SlugTaken(org, slug);
 
         var now = clock.GetUtcNow().UtcDateTime;
         var team = new Team
@@ -108,11 +107,13 @@ public static class CreateTeam
         var (manager, token) = await AgentFactory.AddAsync(db, team.Id,
             new CreateAgentRequest("manager", AgentRole.Manager, body.ManagerModel, body.ManagerAdapter, body.ManagerConfig ?? AgentFactory.ManagerDefaultConfig()),
             now, ct, "manager_");
-        await db.SaveChangesAsync(ct);
+        await db.SaveOrConflictAsync(() => SlugTaken(org, slug), ct);
 
         var managerDto = await views.ForAgentAsync(manager, ct, token);
         return TypedResults.Created($"/api/v1/teams/{team.Id}", await TeamEndpoints.ToDtoAsync(team, views, ct, managerDto));
     }
+
+    private static ApiProblem SlugTaken(Org org, string slug) => ApiProblem.Conflict($"Org '{org.Slug}' already has a team with slug '{slug}'. Pick another slug.");
 }
 
 public static class UpdateTeam
@@ -128,7 +129,7 @@ public static class UpdateTeam
         var labels = Runners.NodeLabels.Normalize(body.RunnerLabels, errors, "runner_labels");
         errors.ThrowIfAny();
         if (body.Slug is not null && body.Slug != team.Slug && await db.Teams.AnyAsync(t => t.OrgId == team.OrgId && t.Slug == body.Slug, ct))
-            throw ApiProblem.Conflict($"Another team already uses slug '{body.Slug}'.");
+            throw SlugTaken(body.Slug);
 
         if (body.Name is not null) team.Name = body.Name.Trim();
         if (body.Slug is not null) team.Slug = body.Slug;
@@ -138,7 +139,9 @@ public static class UpdateTeam
         if (body.RepoUrl is not null) team.RepoUrl = body.RepoUrl.Length == 0 ? null : body.RepoUrl;
         if (body.RunnerLabels is not null) team.RunnerLabels = labels;
         team.UpdatedAt = clock.GetUtcNow().UtcDateTime;
-        await db.SaveChangesAsync(ct);
+        await db.SaveOrConflictAsync(() => SlugTaken(team.Slug), ct);
         return TypedResults.Ok(await TeamEndpoints.ToDtoAsync(team, views, ct));
     }
+
+    private static ApiProblem SlugTaken(string slug) => ApiProblem.Conflict($"Another team already uses slug '{slug}'. Pick another slug.");
 }
