@@ -57,7 +57,8 @@ public abstract class EntourageCommand : Command
 
     private static void ReportApiError(CommandContext ctx, EntourageApiException ex)
     {
-        var message = $"{(int)ex.Status} {ex.Title}" + (string.IsNullOrEmpty(ex.Detail) ? "" : $": {ex.Detail}");
+        var detail = ex.Status == HttpStatusCode.NotFound ? NotFoundHint.Rewrite(ex.Title, ex.Detail) : ex.Detail;
+        var message = $"{(int)ex.Status} {ex.Title}" + (string.IsNullOrEmpty(detail) ? "" : $": {detail}");
         Report(ctx, ex.Status switch { HttpStatusCode.NotFound => "not_found", HttpStatusCode.Conflict => "conflict", _ => "api_error" }, message, ex);
     }
 

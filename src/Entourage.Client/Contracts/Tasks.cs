@@ -43,8 +43,8 @@ public sealed record TaskDto(
 public sealed record CreateTaskRequest(
     string? Title,
     string? Description = null,
-    string? Priority = null,
-    string? TaskType = null,
+    [property: StringEnum(typeof(TaskPriority))] string? Priority = null,
+    [property: StringEnum(typeof(TaskType))] string? TaskType = null,
     string? AssigneeId = null,
     IReadOnlyList<long>? DependsOn = null,
     long? ParentId = null);
@@ -53,8 +53,8 @@ public sealed record CreateTaskRequest(
 public sealed record BatchTaskItem(
     string? Title,
     string? Description = null,
-    string? Priority = null,
-    string? TaskType = null,
+    [property: StringEnum(typeof(TaskPriority))] string? Priority = null,
+    [property: StringEnum(typeof(TaskType))] string? TaskType = null,
     string? AssigneeId = null,
     IReadOnlyList<long>? DependsOn = null,
     IReadOnlyList<int>? DependsOnIndices = null,
@@ -74,8 +74,8 @@ public sealed record CreateTasksBatchResponse(IReadOnlyList<TaskDto> Tasks);
 public sealed record UpdateTaskRequest(
     string? Title = null,
     string? Description = null,
-    string? Priority = null,
-    string? TaskType = null,
+    [property: StringEnum(typeof(TaskPriority))] string? Priority = null,
+    [property: StringEnum(typeof(TaskType))] string? TaskType = null,
     IReadOnlyList<long>? DependsOn = null)
 {
     /// <summary>Absent: unchanged; a task id: the new parent; null: no parent (a property, not a constructor parameter, so its default is no one's value).</summary>
@@ -84,7 +84,7 @@ public sealed record UpdateTaskRequest(
 }
 
 /// <summary>POST /tasks/{task_id}/status: <c>status</c> todo|in_progress|in_review|done|cancelled|failed; <c>reason</c> is kept in the timeline (and as the failure reason).</summary>
-public sealed record ChangeTaskStatusRequest(string? Status, string? Reason = null);
+public sealed record ChangeTaskStatusRequest([property: StringEnum(typeof(TaskState))] string? Status, string? Reason = null);
 
 /// <summary>POST /tasks/{task_id}/assign: an agent's uuid (or name) of the task's team; null unassigns.</summary>
 public sealed record AssignTaskRequest(string? AssigneeId);

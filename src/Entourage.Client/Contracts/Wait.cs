@@ -2,7 +2,7 @@ namespace Entourage.Client.Contracts;
 
 /// <summary>
 /// POST /tasks/wait: blocks until every task is terminal (done, cancelled, failed) or can never start, or until
-/// <c>timeout_seconds</c> (capped by the server's Api:MaxWaitSeconds). Ids may be numbers or numeric strings.
+/// <c>timeout_seconds</c> (0 to 3600; a server may cut waits shorter with Api:MaxWaitSeconds). Ids may be numbers or numeric strings.
 /// </summary>
 public sealed record WaitTasksRequest(IReadOnlyList<long>? TaskIds, double? TimeoutSeconds = null);
 

@@ -15,6 +15,9 @@ public static class HostingRegistration
         {
             c.ProblemDetails.Instance ??= c.HttpContext.Request.Path;
             c.ProblemDetails.Type ??= $"https://httpstatuses.io/{c.ProblemDetails.Status}";
+            // Answers the framework gives on its own (405, 413, 415 from status code pages) carry no detail.
+            if (c.ProblemDetails.Detail is null && c.ProblemDetails.Status is { } status)
+                c.ProblemDetails.Detail = RequestProblems.DetailFor(status, c.HttpContext);
         });
         services.AddExceptionHandler<ProblemDetailsMapping>();
         services.AddOpenApi();

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
@@ -13,7 +14,7 @@ public sealed partial class ProblemDetailsMapping(IProblemDetailsService problem
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
     {
-        var problem = Map(exception);
+        var problem = Map(exception, http);
         if (problem is null)
         {
             LogUnhandled(logger, exception, http.Request.Method, http.Request.Path);
@@ -24,23 +25,13 @@ public sealed partial class ProblemDetailsMapping(IProblemDetailsService problem
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
     }
 
-    public static ProblemDetails? Map(Exception exception) => exception switch
+    public static ProblemDetails? Map(Exception exception, HttpContext? http = null) => exception switch
     {
         ApiProblem p => FromApiProblem(p),
-        BadHttpRequestException { InnerException: JsonException json } => JsonProblem(json),
-        BadHttpRequestException { StatusCode: 413 } => new ProblemDetails
-        {
-            Status = 413,
-            Title = "Request body too large",
-            Detail = "The request body exceeds the server's limit (1 MiB). Send less data, e.g. split a batch.",
-        },
-        BadHttpRequestException bad => new ProblemDetails
-        {
-            Status = bad.StatusCode,
-            Title = "Bad request",
-            Detail = Clean(bad.Message) + " Check the URL parameters and that the body is JSON with Content-Type: application/json.",
-        },
-        JsonException json => JsonProblem(json),
+        BadHttpRequestException { InnerException: JsonException json } => JsonBodyProblem.Create(json, BodyType(http)),
+        BadHttpRequestException { StatusCode: 413 } => new ProblemDetails { Status = 413, Title = "Request body too large", Detail = RequestProblems.TooLarge },
+        BadHttpRequestException bad => RequestProblems.FromBadRequest(bad, http),
+        JsonException json => JsonBodyProblem.Create(json, BodyType(http)),
         DbUpdateConcurrencyException => new ProblemDetails
         {
             Status = 409,
@@ -67,37 +58,8 @@ public sealed partial class ProblemDetailsMapping(IProblemDetailsService problem
         return pd;
     }
 
-    private static ProblemDetails JsonProblem(JsonException json)
-    {
-        var field = JsonPathToField(json.Path);
-        var message = json.Message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal)
-            ? "Unknown field. Remove it or check its spelling against the API (GET /openapi/v1.json)."
-            : Clean(json.Message);
-        var pd = new ProblemDetails
-        {
-            Status = 400,
-            Title = "Malformed request body",
-            Detail = field is null
-                ? $"The body is not valid JSON for this request: {message}"
-                : $"Field '{field}' is invalid: {message}",
-        };
-        if (field is not null) pd.Extensions["errors"] = new Dictionary<string, string[]> { [field] = [message] };
-        return pd;
-    }
-
-    // "$.tasks[1].priority" → "tasks[1].priority"
-    private static string? JsonPathToField(string? path) =>
-        string.IsNullOrEmpty(path) || path == "$" ? null : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
-
-    // System.Text.Json messages mention .NET type names; keep the useful part.
-    private static string Clean(string message)
-    {
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return (cut > 0 ? message[..cut] : message)
-            .Replace("System.Collections.Generic.", "", StringComparison.Ordinal)
-            .Replace("Entourage.Client.Contracts.", "", StringComparison.Ordinal)
-            .Replace("System.", "", StringComparison.Ordinal);
-    }
+    // The endpoint's JSON body type (minimal APIs declare it as accepts metadata), to name a bad field's expected type.
+    private static Type? BodyType(HttpContext? http) => RequestProblems.EndpointOf(http)?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType;
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);

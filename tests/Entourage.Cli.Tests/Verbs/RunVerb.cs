@@ -100,6 +100,24 @@ public abstract class RunVerb(Store store) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Run_warns_when_the_manager_is_offline_and_why()
+    {
+        var team = await _server.GetJsonAsync("/api/v1/teams/platform");
+        var manager = team["manager"]!["id"]!.GetValue<Guid>();
+        using var patch = new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/agents/{manager}")
+        {
+            Content = new StringContent("""{"adapter": "command", "config": {"command": "entourage-no-such-agent-cli"}}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        (await _server.Http.SendAsync(patch)).EnsureSuccessStatusCode();
+
+        var r = await _cli.RunAsync("run", "Nobody will plan this", "--no-watch");
+        r.ExitCode.ShouldBe(0, r.ToString());
+        r.Error.ShouldContain("warning: the team's manager (manager) is offline, so nothing will start until it is back.");
+        r.Error.ShouldContain("'entourage-no-such-agent-cli' was not found on PATH.");
+        r.Error.ShouldContain("entourage agent show manager --team platform");
+    }
+
+    [Fact]
     public async Task Run_needs_a_feature_and_a_known_team()
     {
         (await _cli.RunAsync("run")).ExitCode.ShouldBe(ExitCodes.Usage);

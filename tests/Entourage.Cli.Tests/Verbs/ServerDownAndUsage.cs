@@ -36,6 +36,16 @@ public sealed class ServerDownAndUsage
     }
 
     [Fact]
+    public async Task A_bad_role_lists_the_roles_as_the_API_spells_them()
+    {
+        var r = await _down.RunAsync("agent", "add", "x", "--role", "boss");
+        r.ExitCode.ShouldBe(ExitCodes.Usage, r.ToString());
+        r.Error.ShouldContain("'boss' is not a valid value for --role. Use one of: manager, engineer, reviewer.", Case.Sensitive);
+        r.Error.ShouldNotContain("Entourage.Client");
+        r.Error.ShouldNotContain("Engineer", Case.Sensitive);
+    }
+
+    [Fact]
     public async Task Bad_url_is_exit_2()
     {
         var r = await new CliDriver(null).RunAsync("team", "list", "--url", "localhost:8000");

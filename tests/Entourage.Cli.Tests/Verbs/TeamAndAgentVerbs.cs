@@ -97,6 +97,10 @@ public abstract class TeamAndAgentVerbs(Store store) : IAsyncLifetime
         missing.ExitCode.ShouldBe(ExitCodes.NotFound);
         missing.Out.ShouldBeEmpty();
         System.Text.Json.Nodes.JsonNode.Parse(missing.Error)!["error"]!.GetValue<string>().ShouldBe("not_found");
+        // The API's "List them with GET…" becomes the verb that lists them.
+        var plain = await _cli.RunAsync("team", "show", "nope");
+        plain.Error.ShouldContain("List them with `entourage team list` to find a valid id.");
+        plain.Error.ShouldNotContain("with GET");
 
         (await _cli.RunAsync("team", "create", "Platform")).ExitCode.ShouldBe(0);
         var conflict = await _cli.RunAsync("team", "create", "Platform");

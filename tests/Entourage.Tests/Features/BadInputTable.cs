@@ -66,6 +66,8 @@ public abstract class BadInputTable(Store store) : IAsyncLifetime
         ("DELETE", "/api/v1/agents/{manager}", null, 409, "manager"),
         ("POST", "/api/v1/tasks/wait", """{"task_ids": [999999]}""", 422, "999999"),
         ("POST", "/api/v1/tasks/wait", """{"task_ids": [{task}], "timeout_seconds": "soon"}""", 400, "timeout_seconds"),
+        ("POST", "/api/v1/tasks/wait", """{"task_ids": [{task}], "timeout_seconds": 99999999}""", 422, "timeout_seconds"),
+        ("PATCH", "/api/v1/settings/teams/{team}", """{"daily_cost_limit_usd": 1e308}""", 422, "from 0 to 1000000"),
         ("PATCH", "/api/v1/settings/teams/{team}", """{"daily_cost_limit_usd": 1e12}""", 422, "daily_cost_limit_usd"),
         ("PATCH", "/api/v1/settings/teams/{team}", """{"max_concurrent_agents": -1}""", 422, "max_concurrent_agents"),
         ("PATCH", "/api/v1/settings/teams/{team}", """{"require_review": null}""", 422, "require_review"),

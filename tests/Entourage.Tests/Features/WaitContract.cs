@@ -57,6 +57,9 @@ public abstract class WaitContract(Store store) : IAsyncLifetime
         (await _s.PostAsync("/api/v1/tasks/wait", """{"task_ids": []}""")).ShouldBe(HttpStatusCode.UnprocessableEntity);
         (await _s.PostAsync("/api/v1/tasks/wait", """{"task_ids": [424242]}""")).ShouldBe(HttpStatusCode.UnprocessableEntity).Json["detail"].Str().ShouldContain("424242");
         (await _s.PostAsync("/api/v1/tasks/wait", """{"task_ids": [1], "timeout_seconds": -5}""")).ShouldBe(HttpStatusCode.UnprocessableEntity);
+        // Past the maximum is refused the same way (it used to be cut to 3600 without a word), naming field and range.
+        var tooLong = (await _s.PostAsync("/api/v1/tasks/wait", """{"task_ids": [1], "timeout_seconds": 99999999}""")).ShouldBe(HttpStatusCode.UnprocessableEntity).Json;
+        tooLong["errors"]!["timeout_seconds"]![0].Str().ShouldBe("Give a number of seconds from 0 (just report) to 3600.");
         (await _s.PostAsync("/api/v1/tasks/wait", """{"task_ids": ["abc"]}""")).ShouldBe(HttpStatusCode.BadRequest);
 
         var t = await _s.TeamAsync();

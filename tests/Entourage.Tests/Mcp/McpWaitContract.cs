@@ -107,6 +107,28 @@ public abstract class McpWaitContract(Store store) : IAsyncLifetime
         (await managerB.CallErrorAsync("wait_for_task_completion", new { task_ids = new[] { task["id"]!.GetValue<long>() } })).ShouldContain("another team");
         (await managerB.CallErrorAsync("wait_for_task_completion", new { task_ids = Array.Empty<long>() })).ShouldContain("task_ids");
     }
+
+    [Fact]
+    public async Task A_timeout_past_the_maximum_is_refused_like_the_REST_wait_and_leaves_no_wake_up()
+    {
+        var team = await McpTestTeam.CreateAsync(_server, "platform");
+        await using var manager = await McpClients.ConnectAsync(_server, team.ManagerToken);
+        var id = (await manager.CallOkAsync("create_task", new { title = "A" }))["id"]!.GetValue<long>();
+
+        foreach (var bad in new[] { 99_999_999.0, 3600.5, -1 })
+        {
+            var error = await manager.CallErrorAsync("wait_for_task_completion", new { task_ids = new[] { id }, timeout_seconds = bad });
+            error.ShouldContain("timeout_seconds");
+            error.ShouldContain("from 0 (just report) to 3600");
+        }
+        await using var scope = _server.Services.CreateAsyncScope();
+        (await scope.ServiceProvider.GetRequiredService<AppDbContext>().TaskWaits.CountAsync(w => w.TeamId == team.Id)).ShouldBe(0);
+
+        // The maximum itself, as the spec's REST call gives it, is accepted (the task is finished, so it returns at once).
+        await _server.PostJsonAsync($"/api/v1/tasks/{id}/status", """{"status": "cancelled"}""");
+        var atMax = await manager.CallOkAsync("wait_for_task_completion", new { task_ids = new[] { id }, timeout_seconds = 3600 });
+        atMax["completed"]!.GetValue<bool>().ShouldBeTrue();
+    }
 }
 
 public sealed class McpWaitContractSqlite() : McpWaitContract(Store.Sqlite);

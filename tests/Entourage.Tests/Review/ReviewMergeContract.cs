@@ -75,11 +75,12 @@ public abstract class ReviewMergeContract(Store store) : IAsyncLifetime
     [Fact]
     public async Task Two_approved_tasks_on_the_same_lines_first_lands_second_comes_back_naming_the_file()
     {
+        // The engineer works one task at a time: the second starts once the first is in review, both from main.
         var (a, wtA) = await _f.StartTaskAsync("First edit");
-        var (b, wtB) = await _f.StartTaskAsync("Second edit");
         await ReviewFixture.CommitAsync(wtA, "app.txt", "one\ntwo\nthree by A\nfour\nfive\n", "A");
-        await ReviewFixture.CommitAsync(wtB, "app.txt", "one\ntwo\nthree by B\nfour\nfive\n", "B");
         await _f.Server.PostJsonAsync($"/api/v1/tasks/{a}/request-review", "{}");
+        var (b, wtB) = await _f.StartTaskAsync("Second edit");
+        await ReviewFixture.CommitAsync(wtB, "app.txt", "one\ntwo\nthree by B\nfour\nfive\n", "B");
         await _f.Server.PostJsonAsync($"/api/v1/tasks/{b}/request-review", "{}");
         await _f.Server.PostJsonAsync($"/api/v1/tasks/{a}/review", """{"decision": "approve"}""");
         await _f.Server.PostJsonAsync($"/api/v1/tasks/{b}/review", """{"decision": "approve"}""");

@@ -13,7 +13,7 @@ public sealed class AgentAddCommand : EntourageCommand
 {
     private readonly Argument<string> _name = new("name") { Description = "Agent name, unique in the team (e.g. eng-backend)." };
     private readonly Option<string?> _team = GlobalOptions.Team();
-    private readonly Option<AgentRole?> _role = new("--role", "-r") { Description = "engineer (default) or reviewer; the team's one manager comes with the team." };
+    private readonly Option<AgentRole?> _role = new("--role", "-r") { Description = "engineer (default) or reviewer; the team's one manager comes with the team.", CustomParser = EnumOption.Parse<AgentRole> };
     private readonly Option<string?> _model = new("--model", "-m") { Description = "Model the agent's CLI uses (e.g. claude-sonnet-4-20250514)." };
     private readonly Option<string?> _adapter = new("--adapter", "-a") { Description = "Agent CLI: claude-code (default), codex, gemini, aider, command." };
     private readonly Option<string?> _description = new("--description", "-d") { Description = "What the agent is good at; the manager reads it to assign work." };

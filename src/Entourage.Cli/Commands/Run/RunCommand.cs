@@ -36,6 +36,7 @@ public sealed class RunCommand : EntourageCommand
     protected override async Task<int> ExecuteAsync(CommandContext ctx, CancellationToken ct)
     {
         var team = await ctx.Client.GetTeamAsync(ctx.RequireTeam(_team), ct);
+        WarnIfManagerOffline(ctx, team);
         TaskDto feature;
         if (ctx.Get(_attach) is { } attach)
         {
@@ -109,5 +110,14 @@ public sealed class RunCommand : EntourageCommand
         if (ctx.Json) ctx.Env.OutWriter.WriteLine(Line.Json("finished", last.Feature));
         else if (!interactive) ctx.Out.Write(FeatureBoard.Render(last, ctx.Env.Clock.GetUtcNow() - started, signal.Mode));
         return last.Feature.Status == TaskState.Done ? ExitCodes.Ok : ExitCodes.Error;
+    }
+
+    // The feature goes to the manager; while it is offline nothing starts, and the submission alone looks like success.
+    private static void WarnIfManagerOffline(CommandContext ctx, TeamDto team)
+    {
+        if (team.Manager is not { Status: AgentStatus.Offline } manager) return;
+        ctx.Env.Error.MarkupLine($"[yellow]warning:[/] the team's manager ({Styles.Esc(manager.Name)}) is offline, so nothing will start until it is back.");
+        if (!string.IsNullOrWhiteSpace(manager.StatusReason)) ctx.Env.Error.MarkupLine($"  {Styles.Esc(manager.StatusReason)}");
+        ctx.Env.Error.MarkupLine($"  Check it with [bold]entourage agent show {Styles.Esc(manager.Name)} --team {Styles.Esc(team.Slug)}[/].");
     }
 }

@@ -13,7 +13,7 @@ public static class TaskEventsEndpoint
     public const int MaxLimit = 1000;
 
     public static void Map(RouteGroupBuilder api) =>
-        api.MapGet("/tasks/{task_id}/events", Handle).WithTags("Tasks").WithProblems()
+        api.MapGet("/tasks/{task_id}/events", Handle).WithTags("Tasks").WithProblems().WithRange("limit", 1, MaxLimit)
             .WithSummary("The task's timeline: created, assigned, status changes (from→to), messages, turns… with actor and time.");
 
     public static async Task<List<TaskEventDto>> ListAsync(AppDbContext db, long taskId, long? after, int limit, CancellationToken ct)

@@ -11,12 +11,12 @@ public static class HumanRequestEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var g = api.MapGroup("").WithTags("Human requests");
-        g.MapGet("/human-requests", ListHumanRequests.Handle);
+        g.MapGet("/human-requests", ListHumanRequests.Handle).WithRange("limit", 1, 1000);
         g.MapGet("/teams/{team_id}/human-requests", (string team_id, AppDbContext db, CancellationToken ct, string? status, Guid? agent_id, long? task_id, int? limit) =>
-            ListHumanRequests.Handle(db, ct, team_id, status, agent_id, task_id, limit));
+            ListHumanRequests.Handle(db, ct, team_id, status, agent_id, task_id, limit)).WithRange("limit", 1, 1000);
         g.MapGet("/human-requests/{id:long}", Get);
         g.MapPost("/human-requests/{id:long}/respond", Respond);
-        g.MapPost("/agents/{agent_id:guid}/human-requests", Ask);
+        g.MapPost("/agents/{agent_id:guid}/human-requests", Ask).WithRange("wait_seconds", 0, 3600);
     }
 
     private static async Task<Ok<HumanRequestDto>> Get(long id, AppDbContext db, CancellationToken ct) =>

@@ -14,8 +14,8 @@ public static class MessageEndpoints
     {
         var g = api.MapGroup("").WithTags("Messages").WithProblems();
         g.MapPost("/teams/{team_id}/messages", Send).WithSummary("Send a message to an agent of the team; it wakes the recipient.");
-        g.MapGet("/teams/{team_id}/messages", List).WithSummary("A team's messages, newest first; filter by task_id or agent_id.");
-        g.MapGet("/agents/{agent_id}/inbox", GetInbox).WithSummary("An agent's inbox, unread first; ?unread_only=true for unread only.");
+        g.MapGet("/teams/{team_id}/messages", List).WithRange("limit", 1, Inbox.MaxLimit).WithSummary("A team's messages, newest first; filter by task_id or agent_id.");
+        g.MapGet("/agents/{agent_id}/inbox", GetInbox).WithRange("limit", 1, Inbox.MaxLimit).WithSummary("An agent's inbox, unread first; ?unread_only=true for unread only.");
         g.MapPost("/agents/{agent_id}/inbox/read", MarkRead).WithSummary("Mark messages read (all unread when message_ids is omitted).");
     }
 

@@ -20,6 +20,8 @@ public static class TeamSettingsEndpoints
     public const int MaxCommand = 4000;
     public const int MaxPrompt = 20_000;
     public static readonly string[] MergeStrategies = ["squash", "merge", "rebase"];
+    private static readonly string CostRange = $"Give US dollars per UTC day from 0 to {MaxDailyCostUsd}, or null for no limit.";
+    private static readonly string AgentsRange = $"Give 0 (pause the team) to {MaxConcurrentAgentsLimit}, or null for no team limit.";
 
     public static void Map(RouteGroupBuilder api)
     {
@@ -39,9 +41,9 @@ public static class TeamSettingsEndpoints
         var request = Parse(body);
         var errors = new ValidationErrors();
         if (request.DailyCostLimitUsd is { } cost && (cost < 0 || cost > MaxDailyCostUsd))
-            errors.Add("daily_cost_limit_usd", $"Give US dollars per UTC day from 0 to {MaxDailyCostUsd}, or null for no limit.");
+            errors.Add("daily_cost_limit_usd", CostRange);
         if (request.MaxConcurrentAgents is { } max && (max < 0 || max > MaxConcurrentAgentsLimit))
-            errors.Add("max_concurrent_agents", $"Give 0 (pause the team) to {MaxConcurrentAgentsLimit}, or null for no team limit.");
+            errors.Add("max_concurrent_agents", AgentsRange);
         if (request.MergeStrategy is { } ms && !MergeStrategies.Contains(ms))
             errors.Add("merge_strategy", $"Use one of: {string.Join(", ", MergeStrategies)}.");
         if (request.CheckCommand is { Length: > MaxCommand }) errors.Add("check_command", $"At most {MaxCommand} characters.");
@@ -96,7 +98,7 @@ public static class TeamSettingsEndpoints
         }
         catch (JsonException e)
         {
-            throw ProblemFromJson(e);
+            throw ProblemFromJson(e, body);
         }
         catch (InvalidOperationException)
         {
@@ -106,13 +108,20 @@ public static class TeamSettingsEndpoints
         }
     }
 
-    private static Exception ProblemFromJson(JsonException e)
+    private static Exception ProblemFromJson(JsonException e, JsonObject body)
     {
-        var field = e.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..] : null;
+        var field = JsonBodyProblem.FieldOf(e.Path);
+        // A number too big for its field's type (1e308) is the same mistake as one over the limit (1e12): same 422.
+        if (field is not null && body[field] is JsonValue v && v.GetValueKind() == JsonValueKind.Number)
+        {
+            if (field == "daily_cost_limit_usd") return ApiProblem.Invalid(field, CostRange);
+            if (field == "max_concurrent_agents") return ApiProblem.Invalid(field, AgentsRange);
+        }
         var unknown = e.Message.Contains("could not be mapped", StringComparison.Ordinal);
         var message = unknown
             ? "Unknown field. Settings are: daily_cost_limit_usd, max_concurrent_agents, require_review, merge_strategy, check_command, setup_command, require_plan_approval, manager_prompt, engineer_prompt, runner_labels."
             : e is RefusedJsonValueException refused ? refused.Fix
+            : JsonBodyProblem.TargetType(typeof(UpdateTeamSettingsRequest), e.Path) is { } type ? $"Must be {JsonBodyProblem.Expected(type)}."
             : "Wrong type for this field.";
         return field is null ? ApiProblem.BadRequest(message) : ApiProblem.BadRequest($"Field '{field}' is invalid: {message}", new Dictionary<string, string[]> { [field] = [message] });
     }

@@ -1,5 +1,6 @@
 using Entourage.Client.Contracts;
 using Entourage.Server.Features.Teams;
+using Entourage.Server.Hosting;
 using Entourage.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -13,7 +14,7 @@ public static class TaskEndpoints
         var g = api.MapGroup("").WithTags("Tasks").WithProblems();
         g.MapPost("/teams/{team_id}/tasks", Create).WithSummary("Create a task (optionally assigned, with dependencies).");
         g.MapPost("/teams/{team_id}/tasks/batch", CreateBatch).WithSummary("Create several tasks atomically; depends_on_indices wires items of the batch.");
-        g.MapGet("/teams/{team_id}/tasks", List).WithSummary("List a team's tasks in id order; filter by status, assignee, parent, ready; page with after and limit (Link: rel=\"next\").");
+        g.MapGet("/teams/{team_id}/tasks", List).WithRange("limit", 1, ListTasks.MaxLimit).WithSummary("List a team's tasks in id order; filter by status, assignee, parent, ready; page with after and limit (Link: rel=\"next\").");
         g.MapGet("/tasks/{task_id}", Get).WithSummary("A task with depends_on, dependents, ready, blocked_by and blocked_by_failed.");
         g.MapPatch("/tasks/{task_id}", Update).WithSummary("Edit a task; depends_on replaces its dependencies (todo only).");
         g.MapPost("/tasks/{task_id}/status", ChangeStatus).WithSummary("Move a task through the state machine; in_progress needs every dependency done.");

@@ -19,8 +19,25 @@ public sealed partial class TaskWaiter(IDbContextFactory<AppDbContext> dbs, Chan
 {
     public const int MaxTasks = 500;
 
+    /// <summary>The most <c>timeout_seconds</c> may ask for (the API's documented range is 0 to this).</summary>
+    public const double MaxTimeoutSeconds = 3600;
+
     /// <summary>Upper bound of any wait (Api:MaxWaitSeconds, default 3600).</summary>
     public TimeSpan MaxWait => TimeSpan.FromSeconds(Math.Max(0, config.GetValue("Api:MaxWaitSeconds", 3600.0)));
+
+    // An operator may lower Api:MaxWaitSeconds and waits are then cut short (the answer's timeout_seconds says so);
+    // what callers may ask for stays the documented range, so one client works against every server.
+    private double TimeoutLimit => Math.Max(MaxTimeoutSeconds, MaxWait.TotalSeconds);
+
+    /// <summary>
+    /// Checks a requested timeout: a value past the limit is refused like a negative one, since clamping it silently
+    /// hid the caller's mistake (99999999 "seconds" is not a wait anyone means).
+    /// </summary>
+    public void CheckTimeout(double? seconds, ValidationErrors errors)
+    {
+        if (seconds is { } s && (double.IsNaN(s) || s < 0 || s > TimeoutLimit))
+            errors.Add("timeout_seconds", $"Give a number of seconds from 0 (just report) to {TimeoutLimit:0}.");
+    }
 
     /// <summary>How often a waiting caller hears progress even when nothing changes (Api:WaitProgressSeconds, default 20).</summary>
     public TimeSpan ProgressInterval => TimeSpan.FromSeconds(Math.Max(1, config.GetValue("Api:WaitProgressSeconds", 20.0)));
@@ -32,8 +49,7 @@ public sealed partial class TaskWaiter(IDbContextFactory<AppDbContext> dbs, Chan
         var errors = new ValidationErrors();
         if (request.TaskIds is null || ids.Count == 0) errors.Add("task_ids", "Required: the ids of the tasks to wait for, e.g. [4, 5, 6].");
         else if (ids.Count > MaxTasks) errors.Add("task_ids", $"At most {MaxTasks} tasks per wait.");
-        if (request.TimeoutSeconds is { } s && (double.IsNaN(s) || s < 0))
-            errors.Add("timeout_seconds", $"Give a number of seconds from 0 (just report) to {MaxWait.TotalSeconds:0}.");
+        CheckTimeout(request.TimeoutSeconds, errors);
         errors.ThrowIfAny();
 
         var timeout = request.TimeoutSeconds is { } secs && secs < MaxWait.TotalSeconds ? TimeSpan.FromSeconds(secs) : MaxWait;

@@ -14,7 +14,7 @@ public static class TurnEndpoints
 
     public static void Map(RouteGroupBuilder api)
     {
-        api.MapGet("/agents/{agent_id}/turns", ListForAgent).WithTags("Turns");
+        api.MapGet("/agents/{agent_id}/turns", ListForAgent).WithRange("limit", 1, MaxListLimit).WithTags("Turns");
         api.MapGet("/turns/{turn_id}", Get).WithTags("Turns");
         api.MapGet("/turns/{turn_id}/log/stream", StreamTurnLog.Handle).WithTags("Turns");
         api.MapPost("/turns/{turn_id}/cancel", CancelTurn.Handle).WithTags("Turns");

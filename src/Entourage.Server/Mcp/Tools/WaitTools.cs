@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Text.Json;
 using Entourage.Client.Contracts;
 using Entourage.Server.Features.Tasks;
+using Entourage.Server.Hosting;
 using Entourage.Server.Storage;
 using Entourage.Server.Storage.Entities;
 using Microsoft.EntityFrameworkCore;
@@ -23,10 +24,14 @@ public sealed class WaitTools
     public static async Task<WaitTasksResponse> WaitForTaskCompletion(McpCaller caller, AppDbContext db, TaskWaiter waiter, TimeProvider clock,
         IProgress<ProgressNotificationValue> progress,
         [Description("Ids of the tasks to wait for, e.g. the ids returned by create_tasks_batch.")] long[] task_ids,
-        [Description("Give up waiting after this many seconds (default and maximum 3600); the tasks keep running.")] double? timeout_seconds = null,
+        [Description("Give up waiting after this many seconds, from 0 to 3600 (the default); the tasks keep running.")] double? timeout_seconds = null,
         CancellationToken ct = default)
     {
         var ids = (task_ids ?? []).Distinct().ToList();
+        // Checked before the wait is registered, so a refused call leaves no wake-up behind.
+        var errors = new ValidationErrors();
+        waiter.CheckTimeout(timeout_seconds, errors);
+        errors.ThrowIfAny();
         // Registered before waiting: if this call is cut off (the CLI's own timeout, the turn ends), the last of
         // these tasks to settle wakes this agent with the results (DagEffects.CompleteSettledWaitsAsync).
         TaskWait? wait = null;
