@@ -36,6 +36,30 @@ public sealed class BudgetGuard(TimeProvider clock)
         $"and running ones were stopped until 00:00 UTC. To continue now, raise daily_cost_limit_usd with " +
         $"PATCH /api/v1/settings/teams/{team.Id}.");
 
+    /// <summary>
+    /// After a change of the team's limit: if the team is now under it (or has none), today's pending notice of the
+    /// stop is answered with what changed, so the inbox of human requests no longer shows a stop that is over.
+    /// The caller saves.
+    /// </summary>
+    public static async Task ResolveIfUnderAsync(AppDbContext db, Team team, DateTime now, CancellationToken ct)
+    {
+        var today = DateOnly.FromDateTime(now);
+        var spent = await db.UsageRecords.Where(u => u.TeamId == team.Id && u.Day == today).SumAsync(u => (double?)u.CostUsd, ct) ?? 0;
+        if (team.DailyCostLimitUsd is { } cap && spent >= cap) return;
+        var notices = await db.HumanRequests
+            .Where(h => h.TeamId == team.Id && h.Status == HumanRequestStatus.Pending && h.CreatedAt >= now.Date && h.Question.Contains(Marker))
+            .ToListAsync(ct);
+        foreach (var notice in notices)
+        {
+            notice.Status = HumanRequestStatus.Answered;
+            notice.Answer = team.DailyCostLimitUsd is { } raised
+                ? string.Create(CultureInfo.InvariantCulture, $"Resolved: the {Marker} is now ${raised:0.00} (spent ${spent:0.0000} today, UTC); agent turns start again.")
+                : $"Resolved: the {Marker} was removed; agent turns start again.";
+            notice.AnsweredBy = "entourage";
+            notice.AnsweredAt = now;
+        }
+    }
+
     /// <summary>Adds (once per team and UTC day) a pending human request explaining the stop.</summary>
     public async Task EnsureHumanRequestAsync(AppDbContext db, Guid teamId, long? taskId, string reason, DateTime now, CancellationToken ct)
     {

@@ -39,9 +39,16 @@ public abstract class LimitsContract(Store store) : IAsyncLifetime
         costs["over_budget"]!.GetValue<bool>().ShouldBeTrue();
         costs["spent_today_usd"]!.GetValue<double>().ShouldBe(1.2, 1e-9);
 
-        // Raising the limit lets the waiting work run.
+        // A limit still under today's spend leaves the notice open; raising it past the spend lets the waiting work
+        // run and answers the notice, which no longer describes the team.
+        await PatchSettingsAsync(_server, team, """{"daily_cost_limit_usd": 1.10}""");
+        (await _server.GetJsonAsync($"/api/v1/teams/{team}/human-requests?status=pending")).AsArray().Count.ShouldBe(1);
         await PatchSettingsAsync(_server, team, """{"daily_cost_limit_usd": 5.00}""");
         await WaitUntilAsync(_server, async d => await d.Turns.CountAsync(t => t.AgentId == agent && t.State == TurnState.Succeeded) == 4, "the held turn after raising the limit");
+        (await _server.GetJsonAsync($"/api/v1/teams/{team}/human-requests?status=pending")).AsArray().Count.ShouldBe(0);
+        var notice = (await _server.GetJsonAsync($"/api/v1/teams/{team}/human-requests")).AsArray().Single()!;
+        notice["status"]!.GetValue<string>().ShouldBe("answered");
+        notice["answer"]!.GetValue<string>().ShouldContain("$5.00");
     }
 
     [Fact]

@@ -41,6 +41,7 @@ public static class SaveTeamSettings
         team.ManagerPrompt = Blank(s.ManagerPrompt);
         team.EngineerPrompt = Blank(s.EngineerPrompt);
         team.UpdatedAt = now;
+        await Dispatch.BudgetGuard.ResolveIfUnderAsync(db, team, now, ct);
         await db.SaveChangesAsync(ct);
     }
 

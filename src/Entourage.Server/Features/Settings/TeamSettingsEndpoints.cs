@@ -67,6 +67,7 @@ public static class TeamSettingsEndpoints
         if (Has("engineer_prompt")) team.EngineerPrompt = Blank(request.EngineerPrompt);
         if (Has("runner_labels")) team.RunnerLabels = labels;
         team.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+        if (Has("daily_cost_limit_usd")) await Dispatch.BudgetGuard.ResolveIfUnderAsync(db, team, team.UpdatedAt, ct);
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(ToDto(team));
     }
