@@ -26,7 +26,7 @@ public sealed class ProductPaths : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly HttpClient _http;
     private readonly ChangeFeed _feed;
-    private Guid _team, _x, _y;
+    private Guid _team, _x, _y, _z;
 
     /// <summary>The finished tasks the store holds before anything is measured (<see cref="History"/>).</summary>
     private const int HistoryTasks = 2000;
@@ -63,6 +63,7 @@ public sealed class ProductPaths : IAsyncDisposable
         var agent = """{"name": "NAME", "adapter": "command", "config": {"command": "/bin/true"}}""";
         _x = (await SendAsync(HttpMethod.Post, $"/api/v1/teams/{_team}/agents", agent.Replace("NAME", "x", StringComparison.Ordinal)))["id"]!.GetValue<Guid>();
         _y = (await SendAsync(HttpMethod.Post, $"/api/v1/teams/{_team}/agents", agent.Replace("NAME", "y", StringComparison.Ordinal)))["id"]!.GetValue<Guid>();
+        _z = (await SendAsync(HttpMethod.Post, $"/api/v1/teams/{_team}/agents", agent.Replace("NAME", "z", StringComparison.Ordinal)))["id"]!.GetValue<Guid>();
         var history = (await SendAsync(HttpMethod.Post, $"/api/v1/orgs/{org}/teams", """{"name": "History", "slug": "history"}"""))["id"]!.GetValue<Guid>();
         var worker = (await SendAsync(HttpMethod.Post, $"/api/v1/teams/{history}/agents", agent.Replace("NAME", "h", StringComparison.Ordinal)))["id"]!.GetValue<Guid>();
         await History.SeedAsync(_app.Services, history, worker, HistoryTasks);
@@ -211,7 +212,9 @@ public sealed class ProductPaths : IAsyncDisposable
     private async Task<(double Total, double Store)> DoneSampleAsync(int i, long? feature, Guid? manager, StoreTime? store = null)
     {
         using var watch = new FeedWatch(_feed);
-        var a = await CreateTaskAsync($"upstream {i}", _x, parentId: feature);
+        // The upstream on an engineer of its own: an engineer works one task at a time, and in the feature's loop the
+        // message's recipient (x) has the feature in progress.
+        var a = await CreateTaskAsync($"upstream {i}", _z, parentId: feature);
         var first = (await watch.NextAsync("turn", "added")).Id;
         await EndedAsync(watch, first);
         var b = await CreateTaskAsync($"downstream {i}", _y, a, parentId: feature);
@@ -222,6 +225,9 @@ public sealed class ProductPaths : IAsyncDisposable
         var dependent = await watch.NextAsync("turn", "added");
         var inStore = store?.TakeBetween(sent, dependent.At) ?? 0;
         await EndedAsync(watch, dependent.Id);
+        // Untimed: the dependent, left in progress by its turn, goes to review, so y is free for the next sample's
+        // (one task at a time) while the feature keeps an open child, as when the dependents stayed in progress.
+        await SendAsync(HttpMethod.Post, $"/api/v1/tasks/{b}/status", """{"status": "in_review"}""");
         // One open wait at a time, as a manager has.
         if (wait is { } w) await CloseWaitAsync(w);
         return (Claimed(sent, dependent), inStore);
