@@ -16,18 +16,35 @@ public sealed record ChangeEvent(string Kind, string Id, Guid? TeamId, string Op
 /// </summary>
 public sealed class ChangeFeed
 {
+    /// <summary>How many recent events a reconnecting stream can be given again (SSE Last-Event-ID).</summary>
+    public const int RecentCapacity = 4096;
+
     private readonly Lock _gate = new();
     private readonly List<Channel<ChangeEvent>> _subscribers = [];
+    private readonly ChangeEvent?[] _recent = new ChangeEvent?[RecentCapacity];
     private Action<ChangeEvent>[] _observers = [];
+
+    // Numbers start past any an earlier process of this server could have handed out (a thousand per millisecond
+    // since 1970), so a stream's Last-Event-ID from before a restart is recognised as such, not replayed from here.
+    private readonly long _firstSeq = DateTime.UtcNow.Ticks / TimeSpan.TicksPerMillisecond * 1000;
     private long _seq;
+
+    public ChangeFeed() => _seq = _firstSeq;
 
     public long LastSeq => Interlocked.Read(ref _seq);
 
     public void Publish(string kind, string id, Guid? teamId, string op, DateTime at)
     {
-        var evt = new ChangeEvent(kind, id, teamId, op, Interlocked.Increment(ref _seq), at);
+        ChangeEvent evt;
         Channel<ChangeEvent>[] subs;
-        lock (_gate) subs = [.. _subscribers];
+        // Numbered, kept and fanned out under one lock, so a subscriber that asks for what it missed gets each event
+        // once: from the kept ones or from its channel, never both, never neither (Subscribe).
+        lock (_gate)
+        {
+            evt = new ChangeEvent(kind, id, teamId, op, ++_seq, at);
+            _recent[evt.Seq % RecentCapacity] = evt;
+            subs = [.. _subscribers];
+        }
         foreach (var o in Volatile.Read(ref _observers)) o(evt);
         foreach (var s in subs) s.Writer.TryWrite(evt);
     }
@@ -82,15 +99,33 @@ public sealed class ChangeFeed
     }
 
     /// <summary>Subscribe before reading state, so nothing that commits after the read can be missed.</summary>
-    public Subscription Subscribe(int capacity = 1024)
+    public Subscription Subscribe(int capacity = 1024) => Subscribe(capacity, after: null, out _);
+
+    /// <summary>
+    /// Subscribes and, with <paramref name="after"/> (the last event a client saw), hands back the events since then in
+    /// <paramref name="missed"/>, oldest first: null when they cannot all be given (more than <see cref="RecentCapacity"/>
+    /// ago, or numbered by an earlier process of the server), and the client must re-read state instead.
+    /// </summary>
+    public Subscription Subscribe(int capacity, long? after, out List<ChangeEvent>? missed)
     {
         var ch = Channel.CreateBounded<ChangeEvent>(new BoundedChannelOptions(capacity)
         {
             FullMode = BoundedChannelFullMode.DropOldest,
             SingleReader = true,
         });
-        lock (_gate) _subscribers.Add(ch);
+        lock (_gate)
+        {
+            _subscribers.Add(ch);
+            missed = after is not { } from ? [] : from < _firstSeq || from > _seq || _seq - from > RecentCapacity ? null : Since(from);
+        }
         return new Subscription(this, ch);
+    }
+
+    private List<ChangeEvent> Since(long after)
+    {
+        var list = new List<ChangeEvent>((int)(_seq - after));
+        for (var seq = after + 1; seq <= _seq; seq++) list.Add(_recent[seq % RecentCapacity]!);
+        return list;
     }
 
     private void Remove(Channel<ChangeEvent> ch)

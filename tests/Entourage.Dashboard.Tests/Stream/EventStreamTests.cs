@@ -67,6 +67,45 @@ public abstract class EventStreamContract(Store store) : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_client_reconnecting_with_last_event_id_gets_what_it_missed_then_ready()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        long seen;
+        using (var first = await _server.Http.GetAsync("/api/v1/events/stream", HttpCompletionOption.ResponseHeadersRead, ct))
+        await using (var body = await first.Content.ReadAsStreamAsync(ct))
+        using (var reader = new StreamReader(body))
+            seen = (await NextAsync(reader)).Seq;
+
+        // Disconnected: this team's creation happens while no stream is open.
+        var team = await TeamAsync("Delta");
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/events/stream?team_id={team}");
+        request.Headers.Add("Last-Event-ID", seen.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var again = await _server.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        await using var body2 = await again.Content.ReadAsStreamAsync(ct);
+        using var reader2 = new StreamReader(body2);
+        var replayed = new List<ChangeEventDto>();
+        for (var e = await NextAsync(reader2); e.Kind != "ready"; e = await NextAsync(reader2)) replayed.Add(e);
+        replayed.ShouldContain(e => e.Kind == "team" && e.Op == "added" && e.Id == team.ToString());
+        replayed.ShouldAllBe(e => e.TeamId == team && e.Seq > seen);
+        replayed.Select(e => e.Seq).ShouldBeInOrder();
+    }
+
+    [Theory]
+    [InlineData("1")]
+    [InlineData("not-a-number")]
+    public async Task An_id_the_server_cannot_replay_from_gets_a_reset_then_ready(string lastEventId)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/events/stream");
+        request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
+        using var response = await _server.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        using var reader = new StreamReader(body);
+        (await NextAsync(reader)).Kind.ShouldBe("reset");
+        (await NextAsync(reader)).Kind.ShouldBe("ready");
+    }
+
     [Theory]
     [InlineData("no-such-team", 404)]
     [InlineData("%20", 422)]

@@ -9,7 +9,9 @@ namespace Entourage.Server.Features.Stream;
 /// <summary>
 /// GET /api/v1/events/stream[?team_id=uuid|slug]: the server's change feed as server-sent events, the same
 /// stream the dashboard renders from. Subscribed before the response starts, so a client that reads state
-/// after the "ready" event misses nothing.
+/// after the "ready" event misses nothing. A client that reconnects with <c>Last-Event-ID</c> (as EventSource does)
+/// first gets the events it missed, then "ready"; when they are gone (too long ago, or the server restarted since),
+/// a "reset" event says to re-read state.
 /// </summary>
 public static class EventStreamEndpoint
 {
@@ -21,7 +23,7 @@ public static class EventStreamEndpoint
             .WithTags("Events")
             .WithSummary("Live change events (text/event-stream), optionally only one team's.");
 
-    private static async Task<IResult> Handle(string? team_id, AppDbContext db, ChangeFeed feed, TimeProvider clock, Security.RequestCaller caller,
+    private static async Task<IResult> Handle(string? team_id, HttpRequest request, AppDbContext db, ChangeFeed feed, TimeProvider clock, Security.RequestCaller caller,
         Microsoft.EntityFrameworkCore.IDbContextFactory<AppDbContext> factory, CancellationToken ct)
     {
         Guid? teamId = null;
@@ -31,16 +33,24 @@ public static class EventStreamEndpoint
                 throw Hosting.ApiProblem.Invalid("team_id", "Give a team's uuid or slug, or leave team_id out for every team.");
             teamId = (await TeamEndpoints.FindAsync(db, team_id.Trim(), ct)).Id;
         }
-        var subscription = feed.Subscribe();
+        // An id this server cannot have sent (not a number) is treated like one from before a restart: reset.
+        long? after = request.Headers["Last-Event-ID"].FirstOrDefault() is { Length: > 0 } last
+            ? long.TryParse(last, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seq) ? seq : -1
+            : null;
+        var subscription = feed.Subscribe(1024, after, out var missed);
         var visible = new Security.VisibleTeams(caller, factory);
-        return TypedResults.ServerSentEvents(ReadAsync(subscription, teamId, visible, feed.LastSeq, clock, ct));
+        return TypedResults.ServerSentEvents(ReadAsync(subscription, teamId, visible, feed.LastSeq, after is null ? [] : missed, clock, ct));
     }
 
-    private static async IAsyncEnumerable<SseItem<ChangeEventDto>> ReadAsync(
-        ChangeFeed.Subscription subscription, Guid? teamId, Security.VisibleTeams visible, long startSeq, TimeProvider clock, [EnumeratorCancellation] CancellationToken ct)
+    private static async IAsyncEnumerable<SseItem<ChangeEventDto>> ReadAsync(ChangeFeed.Subscription subscription, Guid? teamId,
+        Security.VisibleTeams visible, long startSeq, List<ChangeEvent>? missed, TimeProvider clock, [EnumeratorCancellation] CancellationToken ct)
     {
         using (subscription)
         {
+            if (missed is null)
+                yield return new SseItem<ChangeEventDto>(new ChangeEventDto("reset", "", teamId, "replay_unavailable", startSeq, clock.GetUtcNow().UtcDateTime), "reset");
+            foreach (var e in missed ?? [])
+                if (await ShownAsync(e, teamId, visible, ct)) yield return Item(e);
             yield return new SseItem<ChangeEventDto>(new ChangeEventDto("ready", "", teamId, "subscribed", startSeq, clock.GetUtcNow().UtcDateTime), "ready")
             {
                 EventId = startSeq.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -56,17 +66,19 @@ public static class EventStreamEndpoint
                     continue;
                 }
                 while (reader.TryRead(out var e))
-                {
-                    if (teamId is not null && e.TeamId != teamId) continue;
-                    if (!await visible.ContainsAsync(e.TeamId, ct)) continue; // an org key sees its org, an agent token its team
-                    yield return new SseItem<ChangeEventDto>(new ChangeEventDto(e.Kind, e.Id, e.TeamId, e.Op, e.Seq, e.At), e.Kind)
-                    {
-                        EventId = e.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    };
-                }
+                    if (await ShownAsync(e, teamId, visible, ct)) yield return Item(e);
             }
         }
     }
+
+    // The chosen team's only; an org key sees its org, an agent token its team.
+    private static async Task<bool> ShownAsync(ChangeEvent e, Guid? teamId, Security.VisibleTeams visible, CancellationToken ct) =>
+        (teamId is null || e.TeamId == teamId) && await visible.ContainsAsync(e.TeamId, ct);
+
+    private static SseItem<ChangeEventDto> Item(ChangeEvent e) => new(new ChangeEventDto(e.Kind, e.Id, e.TeamId, e.Op, e.Seq, e.At), e.Kind)
+    {
+        EventId = e.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     private enum Wake { Data, Ping, Closed }
 
