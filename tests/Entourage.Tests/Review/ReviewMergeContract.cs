@@ -99,6 +99,24 @@ public abstract class ReviewMergeContract(Store store) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Changes_requested_on_a_task_whose_engineer_was_deleted_send_it_to_todo_for_the_manager()
+    {
+        var (id, wt) = await _f.StartTaskAsync("Orphaned fix");
+        await ReviewFixture.CommitAsync(wt, "app.txt", "one\ntwo\nthree = orphan\nfour\nfive\n", "orphan");
+        await _f.Server.PostJsonAsync($"/api/v1/tasks/{id}/request-review", "{}");
+        await Dispatch.DispatchHarness.WaitUntilAsync(_f.Server, async db => !await db.Turns.AnyAsync(t => t.AgentId == _f.EngineerId && t.State == TurnState.Running), "the engineer's turn to end");
+        (await _f.Server.Http.DeleteAsync($"/api/v1/agents/{_f.EngineerId}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await _f.TaskAsync(id))["status"]!.GetValue<string>().ShouldBe("in_review");
+
+        await _f.Server.PostJsonAsync($"/api/v1/tasks/{id}/review", """{"decision": "request_changes", "body": "Use the constant."}""");
+        var task = await _f.TaskAsync(id);
+        task["status"]!.GetValue<string>().ShouldBe("todo");
+        task["assignee_id"].ShouldBeNull();
+        (await _f.InDbAsync(db => db.DispatchRequests.AnyAsync(d => d.AgentId == _f.ManagerId && d.TaskId == id && d.Reason == DispatchReason.TaskReady)))
+            .ShouldBeTrue();
+    }
+
+    [Fact]
     public async Task A_failing_check_keeps_the_base_branch_untouched_and_sends_the_output_tail()
     {
         await _f.SetTeamAsync(t => t.CheckCommand = "echo running tests; echo 'FAILED test_profile: expected 200' >&2; exit 3");

@@ -72,6 +72,13 @@ public static class DecideReview
             await ChangeTaskStatus.ApplyAsync(db, task, TaskState.InProgress, by, "changes requested in review", now, ct);
             if (task.AssigneeId is { } engineer)
                 await AgentNotice.AddAsync(db, task.TeamId, engineer, reviewer, task.Id, await FeedbackMessageAsync(team, task, review, comments, reviewer, ct), DispatchReason.Review, now, ct);
+            else
+            {
+                // Nobody would rework it (its engineer was deleted while it was in review): back to todo, and the manager
+                // is woken to give it to someone, who finds the review's comments on the task.
+                await ChangeTaskStatus.ApplyAsync(db, task, TaskState.Todo, by, "changes requested and the task has no assignee: back to todo for the manager", now, ct);
+                await DagEffects.EnqueueIfReadyAsync(db, task, by, now, toManagerIfUnassigned: true, ct);
+            }
         }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
