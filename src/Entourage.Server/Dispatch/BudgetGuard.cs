@@ -16,11 +16,11 @@ public sealed class BudgetGuard(TimeProvider clock)
 
     public DateOnly Today => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
 
-    public async Task<double> SpentTodayAsync(AppDbContext db, Guid teamId, CancellationToken ct)
-    {
-        var today = Today;
-        return await db.UsageRecords.Where(u => u.TeamId == teamId && u.Day == today).SumAsync(u => (double?)u.CostUsd, ct) ?? 0;
-    }
+    public Task<double> SpentTodayAsync(AppDbContext db, Guid teamId, CancellationToken ct) => SpentAsync(db, teamId, Today, ct);
+
+    /// <summary>What the team's turns cost on one UTC day.</summary>
+    private static async Task<double> SpentAsync(AppDbContext db, Guid teamId, DateOnly day, CancellationToken ct) =>
+        await db.UsageRecords.Where(u => u.TeamId == teamId && u.Day == day).SumAsync(u => (double?)u.CostUsd, ct) ?? 0;
 
     /// <summary>Null when within budget (or no limit), else the reason to show people.</summary>
     public async Task<string?> OverBudgetReasonAsync(AppDbContext db, Guid teamId, CancellationToken ct)
@@ -43,8 +43,7 @@ public sealed class BudgetGuard(TimeProvider clock)
     /// </summary>
     public static async Task ResolveIfUnderAsync(AppDbContext db, Team team, DateTime now, CancellationToken ct)
     {
-        var today = DateOnly.FromDateTime(now);
-        var spent = await db.UsageRecords.Where(u => u.TeamId == team.Id && u.Day == today).SumAsync(u => (double?)u.CostUsd, ct) ?? 0;
+        var spent = await SpentAsync(db, team.Id, DateOnly.FromDateTime(now), ct);
         if (team.DailyCostLimitUsd is { } cap && spent >= cap) return;
         var notices = await db.HumanRequests
             .Where(h => h.TeamId == team.Id && h.Status == HumanRequestStatus.Pending && h.CreatedAt >= now.Date && h.Question.Contains(Marker))

@@ -19,18 +19,25 @@ internal static class ClaimQueries
     public sealed record Gate(int? MaxConcurrentAgents, double? DailyCostLimitUsd, int Running, double Spent, bool AgentBusy, long? CurrentTask, bool Manager);
 
     /// <summary>
-    /// A pending request that is not work yet, for a request <c>r</c>: the ready task of an engineer (any role but the
-    /// manager) who has another task in progress. DESIGN §1: engineers work one task at a time, so the next one starts
-    /// when the current one leaves in_progress (review, done, failed, cancelled, back to todo); its wake-up waits,
-    /// pending, and the turn that ends that task (or the fallback poll) finds it again.
+    /// DESIGN §1, engineers work one task at a time: whether <paramref name="agent"/>, unless it is the manager, has a
+    /// task in progress other than <paramref name="task"/> (and <paramref name="alsoNot"/>, a task the caller's own
+    /// statement sets done, which its snapshot still shows in progress). SQL expressions in, a condition out.
     /// </summary>
-    internal const string HeldSql = """
-        r.reason = 'task_ready' AND EXISTS (SELECT 1 FROM tasks k JOIN agents ka ON ka.id = k.assignee_id
-                                             WHERE k.assignee_id = r.agent_id AND k.status = 'in_progress' AND k.id <> r.task_id
-                                               AND ka.role <> 'manager')
+    internal static string BusyElsewhereSql(string agent, string task, string? alsoNot = null) => $"""
+        EXISTS (SELECT 1 FROM tasks bt JOIN agents ba ON ba.id = bt.assignee_id
+                 WHERE bt.assignee_id = {agent} AND bt.status = 'in_progress' AND bt.id <> {task}{(alsoNot is null ? "" : $" AND bt.id <> {alsoNot}")}
+                   AND ba.role <> 'manager')
         """;
 
-    private const string CandidatesSql = $"""
+    /// <summary>
+    /// A pending request that is not work yet, for a request <c>r</c>: the ready task of an engineer busy with another
+    /// (<see cref="BusyElsewhereSql"/>). The next task starts when the current one leaves in_progress (review, done,
+    /// failed, cancelled, back to todo); its wake-up waits, pending, and the turn that ends that task (or the fallback
+    /// poll) finds it again.
+    /// </summary>
+    internal static readonly string HeldSql = $"r.reason = 'task_ready' AND {BusyElsewhereSql("r.agent_id", "r.task_id")}";
+
+    private static readonly string CandidatesSql = $"""
         SELECT d.agent_id, d.team_id, a.adapter, a.config_json, a.runner_labels, t.runner_labels, d.task_work
           FROM (SELECT r.agent_id, r.team_id, MIN(r.priority) AS priority, MIN(r.id) AS first_id,
                        MAX(CASE WHEN r.task_id IS NULL THEN 0 ELSE 1 END) AS task_work

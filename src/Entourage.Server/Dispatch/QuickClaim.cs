@@ -37,6 +37,12 @@ internal static partial class QuickClaim
     private const string LockSql = "SELECT pg_advisory_xact_lock(@key);\n";
 
     /// <summary>
+    /// The task a task claim may have in progress: the one its requests name, or, when they name none, any (the
+    /// helper's own row, <c>bt</c>): a turn woken only by messages works on the task in progress.
+    /// </summary>
+    private const string BusyExceptTurnTask = "COALESCE((SELECT MIN(p.task_id) FROM p), bt.id)";
+
+    /// <summary>
     /// The conditions, and the turn's task: the one its requests name, else the agent's task in progress (as the
     /// full path's PickTask). The message variant (no lock) takes neither: a request naming a task (arrived since the
     /// candidates query) or a task in progress sends the claim to the full path, so that variant writes no task row
@@ -50,9 +56,7 @@ internal static partial class QuickClaim
                  """ : "NULL::bigint")} AS task_id
          WHERE {(task ? $"""
                  (SELECT COUNT(DISTINCT p.task_id) FROM p) <= 1
-                   AND NOT EXISTS (SELECT 1 FROM tasks x JOIN agents xa ON xa.id = x.assignee_id
-                                    WHERE x.assignee_id = {who.Agent} AND x.status = 'in_progress' AND xa.role <> 'manager'
-                                      AND x.id <> COALESCE((SELECT MIN(p.task_id) FROM p), x.id){(doneTask is null ? "" : $" AND x.id <> {doneTask}")})
+                   AND NOT {ClaimQueries.BusyElsewhereSql(who.Agent, BusyExceptTurnTask, doneTask)}
                  """ : $"""
                  NOT EXISTS (SELECT 1 FROM p WHERE p.task_id IS NOT NULL)
                    AND NOT EXISTS (SELECT 1 FROM tasks x WHERE x.assignee_id = {who.Agent} AND x.status = 'in_progress')
