@@ -39,7 +39,7 @@ public static class EventStreamEndpoint
             : null;
         var subscription = feed.Subscribe(1024, after, out var missed);
         var visible = new Security.VisibleTeams(caller, factory);
-        return TypedResults.ServerSentEvents(ReadAsync(subscription, teamId, visible, feed.LastSeq, after is null ? [] : missed, clock, ct));
+        return TypedResults.ServerSentEvents(ReadAsync(subscription, teamId, visible, feed.LastSeq, missed, clock, ct));
     }
 
     private static async IAsyncEnumerable<SseItem<ChangeEventDto>> ReadAsync(ChangeFeed.Subscription subscription, Guid? teamId,

@@ -49,12 +49,13 @@ public static class ListTasks
         }
         // In the query, not on the page read: filtered afterwards, a page of "ready" tasks came back short or empty
         // while later ones were ready. Ready as TaskViews builds it: todo, assigned, no dependency other than done.
-        if (query.Ready is true)
-            q = q.Where(t => t.Status == TaskState.Todo && t.AssigneeId != null
-                             && !db.TaskDependencies.Any(d => d.TaskId == t.Id && db.Tasks.Any(x => x.Id == d.DependsOnId && x.Status != TaskState.Done)));
-        else if (query.Ready is false)
-            q = q.Where(t => t.Status != TaskState.Todo || t.AssigneeId == null
-                             || db.TaskDependencies.Any(d => d.TaskId == t.Id && db.Tasks.Any(x => x.Id == d.DependsOnId && x.Status != TaskState.Done)));
+        if (query.Ready is { } ready)
+        {
+            var readyIds = q.Where(t => t.Status == TaskState.Todo && t.AssigneeId != null
+                                        && !db.TaskDependencies.Any(d => d.TaskId == t.Id && db.Tasks.Any(x => x.Id == d.DependsOnId && x.Status != TaskState.Done)))
+                .Select(t => t.Id);
+            q = ready ? q.Where(t => readyIds.Contains(t.Id)) : q.Where(t => !readyIds.Contains(t.Id));
+        }
         if (query.After is { } after) q = q.Where(t => t.Id > after);
         if (limit is < 1 or > MaxLimit) errors.Add("limit", $"Between 1 and {MaxLimit}.");
         errors.ThrowIfAny();
